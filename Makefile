@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# dmabuf-revoke top-level Makefile.
+#
+#   make KDIR=<kernel headers>   build the modules for one kernel (DKMS does this)
+#   make demo                    boot the default kernel (7.0) and show the modules
+#   make check [KERNELS="7.0 7.2"]  host unit tests + guest suite on the kernel matrix
+#   make unit                    host unit tests only
+#   make deps                    install the host packages the above need (apt)
+#
+# KDIR defaults to the running kernel's headers only for hand builds; DKMS
+# always passes KDIR=${kernel_source_dir}.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNELS ?= 6.1 6.12 7.0 7.2 7.3
+GEN := $(CURDIR)/generated
+
+.PHONY: modules compat clean demo check unit deps help
+
+modules: compat
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# Regenerated on every build: the probes are cheap next to a wrong answer
+# left over from another kernel's headers.
+compat:
+	@scripts/conftest.sh $(KDIR) $(GEN)
+
+clean:
+	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(GEN)
+
+deps:
+	scripts/deps.sh
+
+unit: deps
+	$(MAKE) -C tests/unit run
+
+check: deps
+	scripts/check.sh $(KERNELS)
+
+demo: deps
+	scripts/demo.sh
+
+help:
+	@sed -n '2,12p' Makefile

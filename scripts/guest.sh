@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# guest.sh [--selfcheck] KERNEL: boot KERNEL in QEMU with our modules and the
+# guest KTAP suite, collect the results into build/results/KERNEL/, and judge.
+#
+# The run fails on: a failed or missing test result, a timeout, a guest that
+# died before finishing, or BUG:/WARNING:/Oops/Call Trace/KASAN/UBSAN/lockdep
+# in the guest's dmesg. Writes results/KERNEL/counts: "<passed> <failed> <skipped>".
+. "$(dirname "$0")/lib.sh"
+
+selfcheck=0
+if [ "${1:-}" = --selfcheck ]; then selfcheck=1; shift; fi
+k=${1:?usage: guest.sh [--selfcheck] KERNEL}
+rel=$(manifest_release "$k")
+moddir=$(kmoddir "$k")
+out=$BUILD/$k
+res=$BUILD/results/$k
+[ $selfcheck -eq 1 ] && res=$BUILD/results/selfcheck-$k
+stage=$out/initramfs
+TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-300}
+
+# In-tree modules the suites need, with their dependency closure.
+GUEST_MODULES="vfio-pci vfio_iommu_type1 vgem"
+
+# name -> path of a kernel module file in the extracted tree (.ko, .ko.xz, .ko.zst)
+declare -A KO
+index_modules() {
+	local f n
+	while IFS= read -r f; do
+		n=$(basename "$f")
+		n=${n%%.ko*}
+		KO[${n//-/_}]=$f
+	done < <(find "$moddir/kernel" -name '*.ko*')
+}
+
+declare -A STAGED
+stage_module() {	# stage_module NAME: copy NAME and its dependencies
+	local n=${1//-/_} f dep dst
+	[ -n "${STAGED[$n]:-}" ] && return
+	STAGED[$n]=1
+	if grep -qE "/${n//_/[-_]}\.ko$" "$moddir/modules.builtin" 2>/dev/null; then
+		return
+	fi
+	f=${KO[$n]:-}
+	[ -n "$f" ] || die "kernel $k: module $1 is neither built in nor shipped"
+	dst=$stage/lib/modules/$rel/${f#"$moddir"/}
+	dst=${dst%%.ko*}.ko
+	mkdir -p "$(dirname "$dst")"
+	case $f in
+	*.ko.xz) xz -dc "$f" >"$dst" ;;
+	*.ko.zst) zstd -qdc "$f" >"$dst" ;;
+	*) cp "$f" "$dst" ;;
+	esac
+	for dep in $(modinfo -F depends "$f" | tr ',' ' '); do
+		stage_module "$dep"
+	done
+}
+
+make_initramfs() {
+	local m
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,tests/suites,tests/expected,lib/modules/"$rel"/extra}
+	cp /bin/busybox "$stage/bin/busybox"
+	ln -s busybox "$stage/bin/sh"
+	install -m 755 "$TOP/tests/guest/init" "$stage/init"
+	cp "$TOP/tests/guest/ktap.sh" "$TOP/tests/guest/run.sh" "$stage/tests/"
+	if [ $selfcheck -eq 1 ]; then
+		cp "$TOP"/tests/selfcheck/*.sh "$stage/tests/suites/"
+		cp "$out"/selfcheck/*.ko "$stage/lib/modules/$rel/extra/"
+	else
+		cp "$TOP"/tests/guest/suites/*.sh "$stage/tests/suites/"
+	fi
+	cp "$out"/mod/*.ko "$stage/lib/modules/$rel/extra/"
+	# What the build says each module is: compared in the guest to /sys/module.
+	for m in "$out"/mod/*.ko; do
+		modinfo -F version "$m" >"$stage/tests/expected/$(basename "$m" .ko).version"
+		modinfo -F srcversion "$m" >"$stage/tests/expected/$(basename "$m" .ko).srcversion"
+	done
+	echo "$rel" >"$stage/tests/expected/release"
+	index_modules
+	for m in $GUEST_MODULES; do stage_module "$m"; done
+	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$rel/" 2>/dev/null || true
+	depmod -b "$stage" "$rel"
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
+}
+
+# q35, intel-iommu with interrupt remapping, the edu device for VFIO, 2 vCPUs.
+MACHINE=(-cpu max -machine q35,kernel-irqchip=split -m 1G -smp 2
+	-device intel-iommu,intremap=on -device edu)
+
+accel() {
+	if [ -n "${DMABUF_REVOKE_ACCEL:-}" ]; then echo "$DMABUF_REVOKE_ACCEL"; return; fi
+	# KVM only when it really runs a guest here (firmware looping on "no
+	# bootable device" until the timeout); TCG otherwise.
+	if [ -w /dev/kvm ]; then
+		local rc=0
+		timeout 3 qemu-system-x86_64 -accel kvm "${MACHINE[@]}" -display none \
+			-monitor none -serial none </dev/null >/dev/null 2>&1 || rc=$?
+		if [ $rc -eq 124 ]; then echo kvm; return; fi
+	fi
+	echo tcg,thread=multi
+}
+
+boot() {
+	local vmlinuz acc rc=0
+	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
+	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
+	acc=$(accel)
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "kernel $k: booting ($acc, timeout ${TIMEOUT}s)"
+	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
+		-accel "$acc" "${MACHINE[@]}" -nographic -no-reboot -monitor none \
+		-serial "file:$res/console.log" \
+		-serial "file:$res/results.ktap" \
+		-serial "file:$res/dmesg.log" \
+		-kernel "$vmlinuz" -initrd "$out/initramfs.cpio" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init" \
+		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
+	echo "$rc" >"$res/qemu.rc"
+}
+
+# judge: print host-side results, fill counts; return 1 on any failure.
+judge() {
+	local pass=0 fail=0 skip=0 reasons=() line
+	tr -d '\r' <"$res/results.ktap" >"$res/results.tmp" && mv "$res/results.tmp" "$res/results.ktap"
+	tr -d '\r' <"$res/dmesg.log" >"$res/dmesg.tmp" && mv "$res/dmesg.tmp" "$res/dmesg.log"
+	# Leaf results are the suites' own lines (indented once).
+	while IFS= read -r line; do
+		case $line in
+		*"# SKIP"*) skip=$((skip + 1)); echo "  $line" ;;
+		"  ok "*) pass=$((pass + 1)) ;;
+		"  not ok "*) fail=$((fail + 1)); echo "  $line"; reasons+=("test failed: ${line#  not ok }") ;;
+		esac
+	done < <(grep -E '^  (not )?ok [0-9]+' "$res/results.ktap" || true)
+	# Suites the runner judged (plan mismatch, non-zero exit).
+	while IFS= read -r line; do
+		reasons+=("suite failed: ${line#not ok }")
+	done < <(grep -E '^not ok [0-9]+' "$res/results.ktap" || true)
+	if [ "$(cat "$res/qemu.rc")" = 124 ] || [ "$(cat "$res/qemu.rc")" = 137 ]; then
+		reasons+=("timeout after ${TIMEOUT}s")
+	fi
+	if ! grep -q '^DMABUF_REVOKE_GUEST_DONE' "$res/results.ktap"; then
+		reasons+=("guest died before finishing the suite (see console.log)")
+	fi
+	if ! grep -q '^DMABUF_REVOKE_DMESG_DONE' "$res/dmesg.log"; then
+		reasons+=("guest dmesg incomplete")
+	fi
+	if [ $((pass + fail + skip)) -eq 0 ]; then
+		reasons+=("no test result at all")
+	fi
+	# The console carries what dmesg may miss after a crash.
+	cat "$res/dmesg.log" "$res/console.log" | tr -d '\r' |
+		grep -nE 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU usage|Kernel panic' \
+			>"$res/dmesg-bad.txt" || true
+	if [ -s "$res/dmesg-bad.txt" ]; then
+		reasons+=("guest dmesg: $(head -n1 "$res/dmesg-bad.txt" | cut -c1-150)")
+	fi
+	# Host-side verdicts count as results too.
+	if [ ${#reasons[@]} -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok - $k: guest finished, dmesg clean" >"$res/verdict"
+	else
+		fail=$((fail + 1))
+		local IFS=';'
+		echo "not ok - $k: ${reasons[*]}" >"$res/verdict"
+	fi
+	cat "$res/verdict"
+	echo "$pass $fail $skip" >"$res/counts"
+	[ ${#reasons[@]} -eq 0 ]
+}
+
+stage initramfs make_initramfs
+stage "boot+test-$k" boot
+judge

@@ -8,8 +8,8 @@ k=${1:?usage: build.sh KERNEL}
 kd=$(kdir "$k")
 [ -f "$kd/Makefile" ] || die "kernel $k: no headers (run scripts/kernels.sh fetch $k)"
 out=$BUILD/$k
-rm -rf "$out/mod" "$out/selfcheck"
-mkdir -p "$out/mod" "$out/selfcheck"
+rm -rf "$out/mod" "$out/selfcheck" "$out/bin"
+mkdir -p "$out/mod" "$out/selfcheck" "$out/bin"
 # A private copy per kernel, laid out as DKMS lays out /usr/src/<pkg>-<ver>.
 cp -r "$TOP/Kbuild" "$TOP/Makefile" "$TOP/dkms.conf" "$TOP/src" \
 	"$TOP/include" "$TOP/scripts" "$out/mod/"
@@ -21,6 +21,14 @@ rc=0
 	"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$out/mod" KDIR="$kd" modules &&
 		"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/selfcheck" modules
 } >"$log" 2>&1 || rc=$?
+# Guest test programs: static, so the busybox initramfs needs no libc.
+if [ $rc -eq 0 ]; then
+	for c in "$TOP"/tests/guest/bin/*.c; do
+		[ -e "$c" ] || continue
+		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP/include/uapi" \
+			-o "$out/bin/$(basename "$c" .c)" "$c" >>"$log" 2>&1 || { rc=$?; break; }
+	done
+fi
 if [ $rc -ne 0 ]; then
 	tail -n 40 "$log" >&2
 	die "kernel $k: build failed (full log: $log)"
@@ -30,4 +38,4 @@ if grep -nE '(warning|WARNING):' "$log" >&2; then
 fi
 grep '^conftest:' "$log" >"$out/conftest.txt" || true
 ls "$out"/mod/*.ko "$out"/selfcheck/*.ko >/dev/null
-log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko | xargs)"
+log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko bin/* 2>/dev/null | xargs)"

@@ -58,7 +58,8 @@ stage_module() {	# stage_module NAME: copy NAME and its dependencies
 make_initramfs() {
 	local m
 	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,tests/suites,tests/expected,lib/modules/"$rel"/extra}
+	mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,tests/bin,tests/suites,tests/expected,lib/modules/"$rel"/extra}
+	cp -r "$out/bin/." "$stage/tests/bin/"
 	cp /bin/busybox "$stage/bin/busybox"
 	ln -s busybox "$stage/bin/sh"
 	install -m 755 "$TOP/tests/guest/init" "$stage/init"

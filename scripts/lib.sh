@@ -21,9 +21,11 @@ stage() {
 	t0=$(date +%s.%N)
 	log "stage $name: start"
 	"$@" || rc=$?
-	printf '[%s] stage %s %.1fs %s\n' "$(date +%H:%M:%S)" "$name" \
-		"$(echo "$(date +%s.%N) - $t0" | bc)" \
-		"$([ $rc -eq 0 ] && echo ok || echo FAILED)" >&2
+	local line
+	line=$(printf 'stage %s %.1fs %s' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)" \
+		"$([ $rc -eq 0 ] && echo ok || echo FAILED)")
+	printf '[%s] %s\n' "$(date +%H:%M:%S)" "$line" >&2
+	[ -z "${DMABUF_REVOKE_TIMINGS:-}" ] || echo "$line" >>"$DMABUF_REVOKE_TIMINGS"
 	return $rc
 }
 

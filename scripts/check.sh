@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# check.sh [KERNEL...]: everything `make check` promises, in order:
+#   host unit tests; per kernel: fetch+verify, build (no warnings), conftest
+#   answers as expected, boot + guest KTAP suite; the harness self-check.
+# Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
+. "$(dirname "$0")/lib.sh"
+
+kernels=${*:-$DEFAULT_KERNELS}
+mkdir -p "$BUILD/results"
+export DMABUF_REVOKE_TIMINGS=$BUILD/results/timings.txt
+: >"$DMABUF_REVOKE_TIMINGS"
+PASS=0 FAIL=0 SKIP=0
+T0=$(date +%s)
+
+result() {	# result ok|fail NAME
+	if [ "$1" = ok ]; then
+		PASS=$((PASS + 1)); echo "ok - $2"
+	else
+		FAIL=$((FAIL + 1)); echo "not ok - $2"
+	fi
+}
+
+add_counts() {	# add_counts FILE ("pass fail skip")
+	local p f s
+	read -r p f s <"$1"
+	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+}
+
+# Host unit tests (cmocka, TAP output).
+if stage unit make -s -C "$TOP/tests/unit" run >"$BUILD/results/unit.tap" 2>&1; then :; fi
+cat "$BUILD/results/unit.tap"
+n_ok=$(grep -cE '^ok ' "$BUILD/results/unit.tap" || true)
+n_bad=$(grep -cE '^not ok ' "$BUILD/results/unit.tap" || true)
+PASS=$((PASS + n_ok)) FAIL=$((FAIL + n_bad))
+[ $((n_ok + n_bad)) -gt 0 ] || result fail "unit: no unit test ran"
+
+for k in $kernels; do
+	manifest_release "$k" >/dev/null
+	log "=== kernel $k ($(manifest_release "$k"))"
+	if ! stage "fetch-$k" "$TOP/scripts/kernels.sh" fetch "$k"; then
+		result fail "$k: fetch and verify"; continue
+	fi
+	if ! stage "build-$k" "$TOP/scripts/build.sh" "$k"; then
+		result fail "$k: build without warnings"; continue
+	fi
+	result ok "$k: build without warnings"
+	if "$TOP/tests/conftest-expect.sh" "$k" "$BUILD/$k/conftest.txt"; then
+		result ok "$k: conftest probes match the kernel's known features"
+	else
+		result fail "$k: conftest probes match the kernel's known features"
+	fi
+	"$TOP/scripts/guest.sh" "$k" || true
+	if [ -f "$BUILD/results/$k/counts" ]; then
+		add_counts "$BUILD/results/$k/counts"
+	else
+		result fail "$k: guest run produced no counts"
+	fi
+done
+
+# The harness must be able to fail: a failing test and a WARN in one boot.
+sk=7.0
+case " $kernels " in *" 7.0 "*) ;; *) sk=${kernels%% *} ;; esac
+if "$TOP/scripts/guest.sh" --selfcheck "$sk" >"$BUILD/results/selfcheck.txt" 2>&1; then
+	result fail "selfcheck: harness passed a run that has a failing test and a WARN"
+else
+	v=$(cat "$BUILD/results/selfcheck-$sk/verdict" 2>/dev/null || true)
+	case $v in *"test failed: 2 selfcheck: a deliberately failing result"*)
+		result ok "selfcheck: harness reports the deliberately failing test" ;;
+	*) result fail "selfcheck: harness reports the deliberately failing test (verdict: $v)" ;;
+	esac
+	case $v in *"guest dmesg: "*"WARNING:"*)
+		result ok "selfcheck: harness reports the WARNING in guest dmesg" ;;
+	*) result fail "selfcheck: harness reports the WARNING in guest dmesg (verdict: $v)" ;;
+	esac
+fi
+
+echo
+echo "timings (s):"
+sed 's/^stage /  /' "$DMABUF_REVOKE_TIMINGS"
+echo "  total $(($(date +%s) - T0))s; cache $(du -sh "$CACHE" 2>/dev/null | cut -f1) in $CACHE"
+echo "results: $BUILD/results/<kernel>/{console.log,results.ktap,dmesg.log,verdict}"
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" -eq 0 ]

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# deps.sh: install the host packages `make check` and `make demo` need
+# (Debian 12, as root). Quiet and quick when everything is present.
+. "$(dirname "$0")/lib.sh"
+
+PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
+	qemu-system-x86 busybox-static mmdebstrap cpio xz-utils zstd kmod
+	libelf-dev pkg-config libcmocka-dev libkmod-dev)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+[ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root or: apt-get install ${missing[*]}"
+log "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2 || die "apt-get update failed"
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+	die "apt-get install ${missing[*]} failed"

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabuf-revoke core: classification, the policy decision table and list
+ * parsing. Kernel-independent on purpose (see dmabuf_revoke_core.h): the
+ * host unit tests in tests/unit exercise exactly this file.
+ */
+#include "dmabuf_revoke_core.h"
+
+static const char *const class_names[DBR_CLASS_COUNT] = {
+	[DBR_CLASS_LEGACY] = "legacy",
+	[DBR_CLASS_NO_CALLBACK] = "no-callback",
+	[DBR_CLASS_DENIED] = "denied",
+	[DBR_CLASS_ALLOWED] = "allowed",
+	[DBR_CLASS_REVOCABLE] = "revocable",
+};
+
+static const char *const policy_names[DBR_POLICY_COUNT] = {
+	[DBR_POLICY_OFF] = "off",
+	[DBR_POLICY_AUDIT] = "audit",
+	[DBR_POLICY_ENFORCE] = "enforce",
+};
+
+const char *dbr_class_name(enum dbr_class c)
+{
+	return (unsigned int)c < DBR_CLASS_COUNT ? class_names[c] : "?";
+}
+
+const char *dbr_policy_name(enum dbr_policy p)
+{
+	return (unsigned int)p < DBR_POLICY_COUNT ? policy_names[p] : "?";
+}
+
+const char *dbr_verdict_name(enum dbr_verdict v)
+{
+	switch (v) {
+	case DBR_VERDICT_ALLOW:
+		return "allow";
+	case DBR_VERDICT_AUDIT:
+		return "audit";
+	case DBR_VERDICT_REFUSE:
+		return "refuse";
+	}
+	return "?";
+}
+
+/* Length of @s without one trailing newline, as sysfs writes arrive. */
+static size_t chomp_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n && s[n - 1] == '\n')
+		n--;
+	return n;
+}
+
+int dbr_policy_parse(const char *s, enum dbr_policy *out)
+{
+	size_t n = chomp_len(s);
+	unsigned int i;
+
+	for (i = 0; i < DBR_POLICY_COUNT; i++) {
+		if (strlen(policy_names[i]) == n &&
+		    !strncmp(s, policy_names[i], n)) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Structural facts first (nothing can notify a legacy or callback-less
+ * importer), then the operator's and the importer's word: a deny wins over
+ * an allow, so a claim of revocability never overrides a known stub.
+ */
+enum dbr_class dbr_classify(const struct dbr_facts *f)
+{
+	if (!f->has_ops)
+		return DBR_CLASS_LEGACY;
+	if (!f->has_callback)
+		return DBR_CLASS_NO_CALLBACK;
+	if (f->denied)
+		return DBR_CLASS_DENIED;
+	if (f->allowed)
+		return DBR_CLASS_ALLOWED;
+	return DBR_CLASS_REVOCABLE;
+}
+
+/*
+ * The decision table. "strict" trusts only explicitly allowed importers:
+ * a merely revocable one is then treated like a non-revocable one.
+ */
+enum dbr_verdict dbr_decide(enum dbr_class c, enum dbr_policy p, bool strict)
+{
+	bool trusted;
+
+	if (p == DBR_POLICY_OFF)
+		return DBR_VERDICT_ALLOW;
+	trusted = c == DBR_CLASS_ALLOWED ||
+		  (c == DBR_CLASS_REVOCABLE && !strict);
+	if (trusted)
+		return DBR_VERDICT_ALLOW;
+	return p == DBR_POLICY_ENFORCE ? DBR_VERDICT_REFUSE : DBR_VERDICT_AUDIT;
+}
+
+static bool is_name_char(char c, enum dbr_match kind)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_')
+		return true;
+	switch (kind) {
+	case DBR_MATCH_SYMBOL:
+		return c == '.' || c == '$';
+	case DBR_MATCH_MODULE:
+		return c == '-';
+	case DBR_MATCH_EXPORTER:
+		return c == '-' || c == '.' || c == ':';
+	}
+	return false;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == ',';
+}
+
+int dbr_entry_parse(const char *s, size_t len, bool exporter,
+		    struct dbr_entry *e, const char **why)
+{
+	size_t i;
+
+	while (len && is_space(*s)) {
+		s++;
+		len--;
+	}
+	while (len && is_space(s[len - 1]))
+		len--;
+
+	e->kind = exporter ? DBR_MATCH_EXPORTER : DBR_MATCH_SYMBOL;
+	if (!exporter && len > 4 && !strncmp(s, "sym:", 4)) {
+		s += 4;
+		len -= 4;
+	} else if (!exporter && len > 4 && !strncmp(s, "mod:", 4)) {
+		e->kind = DBR_MATCH_MODULE;
+		s += 4;
+		len -= 4;
+	}
+	if (!len) {
+		*why = "empty name";
+		return -EINVAL;
+	}
+	if (len >= DBR_NAME_MAX) {
+		*why = "name too long";
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		if (!is_name_char(s[i], e->kind)) {
+			*why = exporter ? "bad character in exporter name" :
+			       e->kind == DBR_MATCH_MODULE ?
+			       "bad character in module name" :
+			       "bad character in symbol name (want NAME, sym:NAME or mod:NAME)";
+			return -EINVAL;
+		}
+		/* Module names are stored as the kernel stores them. */
+		e->name[i] = (e->kind == DBR_MATCH_MODULE && s[i] == '-') ?
+			     '_' : s[i];
+	}
+	e->name[len] = '\0';
+	return 0;
+}
+
+int dbr_entry_format(const struct dbr_entry *e, char *buf, size_t size)
+{
+	const char *pfx = e->kind == DBR_MATCH_MODULE ? "mod:" : "";
+	size_t pl = strlen(pfx), nl = strlen(e->name);
+
+	if (pl + nl + 1 > size)
+		return -ENOSPC;
+	memcpy(buf, pfx, pl);
+	memcpy(buf + pl, e->name, nl + 1);
+	return (int)(pl + nl);
+}
+
+bool dbr_entry_matches(const struct dbr_entry *e, const char *sym,
+		       const char *mod)
+{
+	const char *what = e->kind == DBR_MATCH_MODULE ? mod : sym;
+
+	return what && *what && !strcmp(e->name, what);
+}
+
+static int list_find(const struct dbr_list *l, const struct dbr_entry *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].kind == e->kind && !strcmp(l->e[i].name, e->name))
+			return (int)i;
+	return -1;
+}
+
+static int list_add(struct dbr_list *l, const struct dbr_entry *e,
+		    const char **why)
+{
+	if (list_find(l, e) >= 0)
+		return 0;
+	if (l->n >= DBR_LIST_MAX) {
+		*why = "list full";
+		return -ENOSPC;
+	}
+	l->e[l->n++] = *e;
+	return 0;
+}
+
+/*
+ * "a,b c" replaces the list; "+a,-b" edits it; "" (or only separators)
+ * empties it. Mixing both forms is refused, as is removing what is not
+ * there. @out is written in full before anything is known to be valid, so
+ * callers apply it only on success: bad input changes nothing.
+ */
+int dbr_list_apply(const struct dbr_list *cur, struct dbr_list *out,
+		   const char *s, bool exporter, const char **why)
+{
+	struct dbr_entry e;
+	int edits = -1;	/* unknown until the first token */
+	int ret, idx;
+
+	out->n = 0;
+	for (;;) {
+		size_t len = 0;
+		char op = 0;
+
+		while (*s && is_space(*s))
+			s++;
+		if (!*s)
+			break;
+		if (*s == '+' || *s == '-')
+			op = *s++;
+		if (edits < 0) {
+			edits = !!op;
+			if (edits)
+				*out = *cur;
+		} else if (edits != !!op) {
+			*why = "mixes +/- edits with a plain list";
+			return -EINVAL;
+		}
+		while (s[len] && !is_space(s[len]))
+			len++;
+		ret = dbr_entry_parse(s, len, exporter, &e, why);
+		if (ret)
+			return ret;
+		s += len;
+		if (op == '-') {
+			idx = list_find(out, &e);
+			if (idx < 0) {
+				*why = "not in the list";
+				return -EINVAL;
+			}
+			out->e[idx] = out->e[--out->n];
+			continue;
+		}
+		ret = list_add(out, &e, why);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int dbr_list_format(const struct dbr_list *l, char *buf, size_t size)
+{
+	size_t pos = 0;
+	unsigned int i;
+	int ret;
+
+	if (!size)
+		return -ENOSPC;
+	buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		if (i) {
+			if (pos + 2 > size)
+				return -ENOSPC;
+			buf[pos++] = ',';
+			buf[pos] = '\0';
+		}
+		ret = dbr_entry_format(&l->e[i], buf + pos, size - pos);
+		if (ret < 0)
+			return ret;
+		pos += ret;
+	}
+	return (int)pos;
+}
+
+bool dbr_list_match(const struct dbr_list *l, const char *sym,
+		    const char *mod)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (dbr_entry_matches(&l->e[i], sym, mod))
+			return true;
+	return false;
+}
+
+/*
+ * Split what sprint_symbol_no_offset() prints, "name" or
+ * "name [module]" (a build id may follow the module name), into its parts.
+ * An address kallsyms does not know prints as "0x...": -ENOENT.
+ */
+int dbr_split_symbol(const char *s, char *sym, size_t symsz,
+		     char *mod, size_t modsz)
+{
+	size_t n = 0, m = 0;
+
+	if (!symsz || !modsz)
+		return -EINVAL;
+	if (s[0] == '0' && s[1] == 'x')
+		return -ENOENT;
+	while (s[n] && s[n] != ' ' && s[n] != '[')
+		n++;
+	if (!n || n >= symsz)
+		return -EINVAL;
+	memcpy(sym, s, n);
+	sym[n] = '\0';
+	s += n;
+	while (*s == ' ')
+		s++;
+	if (*s == '[') {
+		s++;
+		while (s[m] && s[m] != ']' && s[m] != ' ')
+			m++;
+		if (!m || m >= modsz)
+			return -EINVAL;
+		memcpy(mod, s, m);
+	}
+	mod[m] = '\0';
+	return 0;
+}

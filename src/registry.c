@@ -1,70 +1,540 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TEMPORARY STUB: replaced by the real registry before landing. */
+/*
+ * dmabuf_revoke registry: what kind of importer is behind an attachment,
+ * and whether the policy lets it attach.
+ *
+ * An importer is known by its attach ops table. The first attach through a
+ * table resolves its callback's symbol and owning module (kallsyms) and
+ * caches the class; later attaches are one RCU hash lookup. Any change that
+ * could alter a class (list edit, registration, a module going away whose
+ * address could be reused) bumps a generation that makes cached entries
+ * stale. Attaches may come from atomic context (a kprobe), so this path
+ * never sleeps.
+ */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
+#include <linux/kallsyms.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/ratelimit.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 
-#include "dmabuf_revoke.h"
+#include "internal.h"
 #include "dmabuf_revoke_compat.h"
 
+/* RDMA's pinned importer: a callback that only warns (<= v7.0). */
+#define DBR_BUILTIN_DENY "ib_umem_dmabuf_unsupported_move_notify"
+/* Bounds on what the attach path may allocate. */
+#define DBR_CACHE_MAX 256
+#define DBR_AUDIT_PAIRS_MAX 512
+
+struct dbr_counters dbr_counters;
+
+static atomic_long_t dbr_gen = ATOMIC_LONG_INIT(1);
+
+struct dbr_cached {
+	struct hlist_node node;
+	struct rcu_head rcu;
+	const struct dma_buf_attach_ops *ops;
+	unsigned long gen;
+	enum dbr_class class;
+	const char *reason;
+	char cb[DBR_SYM_MAX];	/* "symbol [module]" of the callback */
+};
+
+static DEFINE_HASHTABLE(dbr_cache, 6);
+static DEFINE_SPINLOCK(dbr_cache_lock);
+static unsigned int dbr_cache_n;
+
+struct dbr_reg {
+	struct list_head node;
+	struct rcu_head rcu;
+	const struct dma_buf_attach_ops *ops;
+	enum dmabuf_revoke_cap cap;
+	struct module *owner;
+};
+
+static LIST_HEAD(dbr_regs);
+static DEFINE_MUTEX(dbr_regs_lock);
+
+struct dbr_pair {
+	struct hlist_node node;
+	const void *importer;
+	u32 hash;
+};
+
+static DEFINE_HASHTABLE(dbr_pairs, 6);
+static DEFINE_SPINLOCK(dbr_pairs_lock);
+static unsigned int dbr_pairs_n;
+
+unsigned long dbr_generation(void)
+{
+	return atomic_long_read(&dbr_gen);
+}
+
+void dbr_invalidate(void)
+{
+	atomic_long_inc(&dbr_gen);
+}
+
+static const struct dbr_reg *reg_find_rcu(const struct dma_buf_attach_ops *ops)
+{
+	struct dbr_reg *r;
+
+	list_for_each_entry_rcu(r, &dbr_regs, node)
+		if (r->ops == ops)
+			return r;
+	return NULL;
+}
+
+/* Compute a class from scratch: kallsyms plus lists; no sleeping. */
+static enum dbr_class classify_ops(const struct dma_buf_attach_ops *ops,
+				   const char **reason, char *cb, size_t cbsz)
+{
+	char sym[DBR_NAME_MAX] = "", mod[DBR_NAME_MAX] = "";
+	char buf[KSYM_SYMBOL_LEN];
+	struct dbr_facts f = { .has_ops = true };
+	const struct dbr_reg *r;
+	void *fn = ops->DBR_ATTACH_OPS_CB;
+
+	f.has_callback = fn;
+	strscpy(cb, "-", cbsz);
+	if (fn) {
+		sprint_symbol_no_offset(buf, (unsigned long)fn);
+		strscpy(cb, buf, cbsz);
+		if (dbr_split_symbol(buf, sym, sizeof(sym), mod, sizeof(mod)))
+			sym[0] = mod[0] = '\0';
+	}
+
+	rcu_read_lock();
+	r = reg_find_rcu(ops);
+	if (r && r->cap == DMABUF_REVOKE_CAP_NOT_REVOCABLE) {
+		f.denied = true;
+		*reason = "registered as not revocable";
+	} else if (!strcmp(sym, DBR_BUILTIN_DENY)) {
+		f.denied = true;
+		*reason = "built-in deny entry (RDMA pinned importer stub)";
+	} else if (dbr_list_deny_match(sym, mod)) {
+		f.denied = true;
+		*reason = "deny list";
+	} else if (r) {
+		f.allowed = true;
+		*reason = "registered as revocable";
+	} else if (dbr_list_allow_match(sym, mod)) {
+		f.allowed = true;
+		*reason = "allow list";
+	} else {
+		*reason = fn ? "has a revocation callback" : "";
+	}
+	rcu_read_unlock();
+
+	if (!fn)
+		*reason = "importer ops without a revocation callback";
+	return dbr_classify(&f);
+}
+
+static void cache_store(const struct dma_buf_attach_ops *ops, unsigned long gen,
+			enum dbr_class class, const char *reason, const char *cb)
+{
+	struct dbr_cached *e, *old;
+	struct hlist_node *tmp;
+	unsigned long flags;
+	int bkt;
+
+	e = kzalloc(sizeof(*e), GFP_ATOMIC | __GFP_NOWARN);
+	if (!e)
+		return;	/* uncached: classified again next time */
+	e->ops = ops;
+	e->gen = gen;
+	e->class = class;
+	e->reason = reason;
+	strscpy(e->cb, cb, sizeof(e->cb));
+
+	spin_lock_irqsave(&dbr_cache_lock, flags);
+	if (dbr_cache_n >= DBR_CACHE_MAX) {
+		hash_for_each_safe(dbr_cache, bkt, tmp, old, node) {
+			hash_del_rcu(&old->node);
+			kfree_rcu(old, rcu);
+		}
+		dbr_cache_n = 0;
+	}
+	hash_for_each_possible(dbr_cache, old, node, (unsigned long)ops) {
+		if (old->ops == ops) {
+			hlist_replace_rcu(&old->node, &e->node);
+			kfree_rcu(old, rcu);
+			goto out;
+		}
+	}
+	hash_add_rcu(dbr_cache, &e->node, (unsigned long)ops);
+	dbr_cache_n++;
+out:
+	spin_unlock_irqrestore(&dbr_cache_lock, flags);
+}
+
+/**
+ * dbr_classify_attach() - classify an attachment, with its callback's name
+ * @attach: the attachment
+ * @reason: set to a static string saying why
+ * @cb: filled with "symbol [module]" of the callback, or "-"
+ * @cbsz: size of @cb
+ *
+ * Return: the class.
+ */
+enum dbr_class dbr_classify_attach(const struct dma_buf_attachment *attach,
+				   const char **reason, char *cb, size_t cbsz)
+{
+	const struct dma_buf_attach_ops *ops = attach->importer_ops;
+	unsigned long gen = dbr_generation();
+	struct dbr_cached *e;
+	enum dbr_class class;
+
+	if (!ops) {
+		*reason = "no importer ops (dma_buf_attach)";
+		strscpy(cb, "-", cbsz);
+		return DBR_CLASS_LEGACY;
+	}
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(dbr_cache, e, node, (unsigned long)ops) {
+		if (e->ops == ops && e->gen == gen) {
+			class = e->class;
+			*reason = e->reason;
+			strscpy(cb, e->cb, cbsz);
+			rcu_read_unlock();
+			return class;
+		}
+	}
+	rcu_read_unlock();
+
+	class = classify_ops(ops, reason, cb, cbsz);
+	cache_store(ops, gen, class, *reason, cb);
+	return class;
+}
+
+/**
+ * dmabuf_revoke_classify() - how far an importer can be trusted to revoke
+ * @attach: an attachment (its importer_ops identify the importer)
+ * @reason: if not NULL, set to a static string saying why
+ *
+ * Classes: legacy (no importer ops), no-callback (ops without a callback),
+ * denied (deny list, built-in deny entry, or registered as not revocable),
+ * allowed (allow list or registered as revocable), revocable (otherwise).
+ * Safe in atomic context; O(1) after the first attach through an ops table.
+ *
+ * Return: the class.
+ */
 enum dbr_class dmabuf_revoke_classify(const struct dma_buf_attachment *attach,
 				      const char **reason)
 {
-	*reason = "stub";
-	return attach->importer_ops ? DBR_CLASS_REVOCABLE : DBR_CLASS_LEGACY;
+	char cb[DBR_SYM_MAX];
+	const char *r;
+	enum dbr_class c = dbr_classify_attach(attach, &r, cb, sizeof(cb));
+
+	if (reason)
+		*reason = r;
+	return c;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_classify, DBR_NS(DMABUF_REVOKE));
 
+/**
+ * dmabuf_revoke_attach_revocable() - upstream's question, with the deny list
+ * @attach: an attachment
+ *
+ * Like v7.1's dma_buf_attach_revocable() (importer ops with a callback),
+ * but also false for importers whose callback is known not to revoke.
+ *
+ * Return: true if the importer will stop using a revoked buffer.
+ */
 bool dmabuf_revoke_attach_revocable(const struct dma_buf_attachment *attach)
 {
-	return attach->importer_ops;
+	enum dbr_class c = dmabuf_revoke_classify(attach, NULL);
+
+	return c == DBR_CLASS_ALLOWED || c == DBR_CLASS_REVOCABLE;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_attach_revocable, DBR_NS(DMABUF_REVOKE));
 
+/* First sight of this importer/exporter pair? Bounded; never sleeps. */
+static bool pair_first_sight(const void *importer, const char *exp_name)
+{
+	u32 hash = jhash(exp_name, strlen(exp_name), hash_ptr(importer, 32));
+	struct dbr_pair *p;
+	unsigned long flags;
+	bool first = true;
+
+	spin_lock_irqsave(&dbr_pairs_lock, flags);
+	hash_for_each_possible(dbr_pairs, p, node, hash) {
+		if (p->importer == importer && p->hash == hash) {
+			first = false;
+			goto out;
+		}
+	}
+	if (dbr_pairs_n < DBR_AUDIT_PAIRS_MAX) {
+		p = kzalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
+		if (p) {
+			p->importer = importer;
+			p->hash = hash;
+			hash_add(dbr_pairs, &p->node, hash);
+			dbr_pairs_n++;
+		}
+	}
+out:
+	spin_unlock_irqrestore(&dbr_pairs_lock, flags);
+	return first;
+}
+
+static DEFINE_RATELIMIT_STATE(dbr_log_rs, 5 * HZ, 10);
+
+/**
+ * dmabuf_revoke_check_attach() - apply the policy to a new attachment
+ * @attach: the attachment, called from the exporter's attach callback
+ *
+ * Counts the attach by class and verdict. Under "audit" a non-revocable
+ * importer passes and is logged; under "enforce" it is refused. "strict"
+ * makes only allowed importers trusted. Logs once per importer/exporter
+ * pair, ratelimited. Safe in atomic context.
+ *
+ * Return: 0 to let the attach go on, -EOPNOTSUPP to refuse it.
+ */
 int dmabuf_revoke_check_attach(struct dma_buf_attachment *attach)
 {
-	return 0;
+	const char *exp = attach->dmabuf->exp_name ?: "?";
+	enum dbr_policy policy = dbr_policy_get();
+	bool strict = dbr_strict_get();
+	const void *importer;
+	enum dbr_verdict v;
+	enum dbr_class c;
+	char cb[DBR_SYM_MAX];
+	const char *reason;
+
+	c = dbr_classify_attach(attach, &reason, cb, sizeof(cb));
+	v = dbr_decide(c, policy, strict);
+
+	atomic64_inc(&dbr_counters.checked);
+	atomic64_inc(&dbr_counters.by_class[c]);
+	switch (v) {
+	case DBR_VERDICT_ALLOW:
+		atomic64_inc(&dbr_counters.allowed);
+		return 0;
+	case DBR_VERDICT_AUDIT:
+		atomic64_inc(&dbr_counters.audited);
+		break;
+	case DBR_VERDICT_REFUSE:
+		atomic64_inc(&dbr_counters.refused);
+		break;
+	}
+
+	importer = attach->importer_ops ?: (const void *)attach->dev;
+	if (pair_first_sight(importer, exp) && __ratelimit(&dbr_log_rs))
+		pr_warn("%s: %s importer on %s (%s, callback %s) attaching to a %s buffer\n",
+			v == DBR_VERDICT_REFUSE ? "refused" : "audit",
+			dbr_class_name(c), attach->dev ? dev_name(attach->dev) : "?",
+			reason, cb, exp);
+	return v == DBR_VERDICT_REFUSE ? -EOPNOTSUPP : 0;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_check_attach, DBR_NS(DMABUF_REVOKE));
 
+/**
+ * dmabuf_revoke_register_importer() - declare an importer's capability
+ * @ops: the importer's attach ops, as passed to dma_buf_dynamic_attach()
+ * @cap: DMABUF_REVOKE_CAP_REVOCABLE (class "allowed") or
+ *       DMABUF_REVOKE_CAP_NOT_REVOCABLE (class "denied")
+ * @owner: the module owning @ops; the entry goes away when it unloads
+ *
+ * Registering again from the same owner updates the capability.
+ *
+ * Return: 0, -EINVAL for bad arguments, -EEXIST if another module
+ * registered @ops, -ENOMEM.
+ */
 int dmabuf_revoke_register_importer(const struct dma_buf_attach_ops *ops,
 				    enum dmabuf_revoke_cap cap,
 				    struct module *owner)
 {
-	return 0;
+	struct dbr_reg *r, *new;
+	int ret = 0;
+
+	if (!ops || (cap != DMABUF_REVOKE_CAP_REVOCABLE &&
+		     cap != DMABUF_REVOKE_CAP_NOT_REVOCABLE))
+		return -EINVAL;
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	new->ops = ops;
+	new->cap = cap;
+	new->owner = owner;
+
+	mutex_lock(&dbr_regs_lock);
+	list_for_each_entry(r, &dbr_regs, node) {
+		if (r->ops != ops)
+			continue;
+		if (r->owner != owner) {
+			ret = -EEXIST;
+			kfree(new);
+			goto out;
+		}
+		list_replace_rcu(&r->node, &new->node);
+		kfree_rcu(r, rcu);
+		goto done;
+	}
+	list_add_tail_rcu(&new->node, &dbr_regs);
+done:
+	dbr_invalidate();
+	pr_info("registered importer ops %ps (%s) of %s\n", ops,
+		cap == DMABUF_REVOKE_CAP_REVOCABLE ? "revocable" : "not revocable",
+		owner ? module_name(owner) : "kernel");
+out:
+	mutex_unlock(&dbr_regs_lock);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_register_importer, DBR_NS(DMABUF_REVOKE));
 
+/**
+ * dmabuf_revoke_unregister_importer() - forget a registration
+ * @ops: the ops passed to dmabuf_revoke_register_importer()
+ */
 void dmabuf_revoke_unregister_importer(const struct dma_buf_attach_ops *ops)
 {
+	struct dbr_reg *r;
+
+	mutex_lock(&dbr_regs_lock);
+	list_for_each_entry(r, &dbr_regs, node) {
+		if (r->ops == ops) {
+			list_del_rcu(&r->node);
+			kfree_rcu(r, rcu);
+			dbr_invalidate();
+			break;
+		}
+	}
+	mutex_unlock(&dbr_regs_lock);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_unregister_importer, DBR_NS(DMABUF_REVOKE));
 
-int dmabuf_revoke_deny_add(const char *entry) { return 0; }
+/* A module is going: drop its registrations; its addresses may be reused. */
+void dbr_registry_module_going(struct module *mod)
+{
+	struct dbr_reg *r, *tmp;
+
+	mutex_lock(&dbr_regs_lock);
+	list_for_each_entry_safe(r, tmp, &dbr_regs, node) {
+		if (r->owner == mod) {
+			pr_info("%s unloading: dropped its importer registration\n",
+				module_name(mod));
+			list_del_rcu(&r->node);
+			kfree_rcu(r, rcu);
+		}
+	}
+	mutex_unlock(&dbr_regs_lock);
+	dbr_invalidate();
+}
+
+static int list_entry_edit(int which, char op, const char *entry)
+{
+	char edit[DBR_NAME_MAX + 8];
+
+	if (!entry || strpbrk(entry, ", \t\n") ||
+	    snprintf(edit, sizeof(edit), "%c%s", op, entry) >= sizeof(edit))
+		return -EINVAL;
+	return dbr_list_edit(which, edit);
+}
+
+/**
+ * dmabuf_revoke_deny_add() - add an entry to the deny list
+ * @entry: NAME or sym:NAME (callback symbol) or mod:NAME (owning module)
+ *
+ * Same list and syntax as the deny= parameter.
+ *
+ * Return: 0 or -EINVAL (logged).
+ */
+int dmabuf_revoke_deny_add(const char *entry)
+{
+	return list_entry_edit(DBR_LIST_DENY, '+', entry);
+}
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_deny_add, DBR_NS(DMABUF_REVOKE));
-int dmabuf_revoke_deny_del(const char *entry) { return 0; }
+
+/**
+ * dmabuf_revoke_deny_del() - remove an entry from the deny list
+ * @entry: as given to dmabuf_revoke_deny_add()
+ *
+ * Return: 0 or -EINVAL (not in the list, or malformed).
+ */
+int dmabuf_revoke_deny_del(const char *entry)
+{
+	return list_entry_edit(DBR_LIST_DENY, '-', entry);
+}
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_deny_del, DBR_NS(DMABUF_REVOKE));
-int dmabuf_revoke_allow_add(const char *entry) { return 0; }
+
+/**
+ * dmabuf_revoke_allow_add() - add an entry to the allow list
+ * @entry: as for dmabuf_revoke_deny_add(); a deny entry still wins
+ *
+ * Return: 0 or -EINVAL.
+ */
+int dmabuf_revoke_allow_add(const char *entry)
+{
+	return list_entry_edit(DBR_LIST_ALLOW, '+', entry);
+}
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_allow_add, DBR_NS(DMABUF_REVOKE));
-int dmabuf_revoke_allow_del(const char *entry) { return 0; }
+
+/**
+ * dmabuf_revoke_allow_del() - remove an entry from the allow list
+ * @entry: as given to dmabuf_revoke_allow_add()
+ *
+ * Return: 0 or -EINVAL.
+ */
+int dmabuf_revoke_allow_del(const char *entry)
+{
+	return list_entry_edit(DBR_LIST_ALLOW, '-', entry);
+}
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_allow_del, DBR_NS(DMABUF_REVOKE));
 
-int dmabuf_revoke_track_buffer(struct dma_buf *dmabuf, bool guarded) { return 0; }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_track_buffer, DBR_NS(DMABUF_REVOKE));
-void dmabuf_revoke_untrack_buffer(struct dma_buf *dmabuf) { }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_untrack_buffer, DBR_NS(DMABUF_REVOKE));
-void dmabuf_revoke_note_attach(struct dma_buf_attachment *attach) { }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_attach, DBR_NS(DMABUF_REVOKE));
-void dmabuf_revoke_note_detach(struct dma_buf_attachment *attach) { }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_detach, DBR_NS(DMABUF_REVOKE));
-void dmabuf_revoke_note_mapped(struct dma_buf_attachment *attach, bool mapped) { }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_mapped, DBR_NS(DMABUF_REVOKE));
-void dmabuf_revoke_note_revoke(struct dma_buf *dmabuf, unsigned int stale) { }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_revoke, DBR_NS(DMABUF_REVOKE));
-void dmabuf_revoke_note_restore(struct dma_buf *dmabuf) { }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_restore, DBR_NS(DMABUF_REVOKE));
-enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf)
+void dbr_registry_show(struct seq_file *m)
 {
-	return DMABUF_REVOKE_STATE_UNKNOWN;
+	struct dbr_cached *e;
+	struct dbr_reg *r;
+	int bkt;
+
+	seq_printf(m, "builtin-deny %s\n", DBR_BUILTIN_DENY);
+	mutex_lock(&dbr_regs_lock);
+	list_for_each_entry(r, &dbr_regs, node)
+		seq_printf(m, "registered %ps cap=%s owner=%s\n", r->ops,
+			   r->cap == DMABUF_REVOKE_CAP_REVOCABLE ?
+			   "revocable" : "not-revocable",
+			   r->owner ? module_name(r->owner) : "kernel");
+	mutex_unlock(&dbr_regs_lock);
+
+	rcu_read_lock();
+	hash_for_each_rcu(dbr_cache, bkt, e, node)
+		if (e->gen == dbr_generation())
+			seq_printf(m, "cached %ps class=%s callback=%s reason=\"%s\"\n",
+				   e->ops, dbr_class_name(e->class), e->cb,
+				   e->reason);
+	rcu_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_buffer_state, DBR_NS(DMABUF_REVOKE));
+
+void dbr_registry_exit(void)
+{
+	struct dbr_cached *e;
+	struct dbr_reg *r, *rt;
+	struct dbr_pair *p;
+	struct hlist_node *tmp;
+	int bkt;
+
+	/* Nothing can look up any more: users of our symbols are gone. */
+	hash_for_each_safe(dbr_cache, bkt, tmp, e, node) {
+		hash_del(&e->node);
+		kfree(e);
+	}
+	hash_for_each_safe(dbr_pairs, bkt, tmp, p, node) {
+		hash_del(&p->node);
+		kfree(p);
+	}
+	list_for_each_entry_safe(r, rt, &dbr_regs, node) {
+		list_del(&r->node);
+		kfree(r);
+	}
+	/* Wait for kfree_rcu() callbacks queued by this module. */
+	rcu_barrier();
+}

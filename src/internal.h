@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmabuf_revoke.ko internals shared between its files:
+ *   main.c      module init/exit, module notifier
+ *   policy.c    the knobs (module parameters, writable in sysfs)
+ *   registry.c  classification, ops cache, registration, check_attach
+ *   track.c     tracked buffers and attachments, revocation state
+ *   sysfs.c     /sys/kernel/dmabuf_revoke: version and counters
+ *   debugfs.c   /sys/kernel/debug/dmabuf_revoke: live tables
+ */
+#ifndef DMABUF_REVOKE_INTERNAL_H
+#define DMABUF_REVOKE_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/seq_file.h>
+
+#include "dmabuf_revoke.h"
+
+/* Longest "symbol [module]" we keep for logs and tables. */
+#define DBR_SYM_MAX (2 * DBR_NAME_MAX + 4)
+
+struct dbr_counters {
+	atomic64_t checked;	/* attaches seen by check_attach */
+	atomic64_t allowed;
+	atomic64_t audited;	/* allowed, but would be refused by enforce */
+	atomic64_t refused;
+	atomic64_t by_class[DBR_CLASS_COUNT];
+	atomic64_t revocations;
+	atomic64_t stale;	/* attachments still mapped after a revoke */
+};
+
+extern struct dbr_counters dbr_counters;
+
+/* policy.c */
+enum dbr_policy dbr_policy_get(void);
+bool dbr_strict_get(void);
+bool dbr_list_deny_match(const char *sym, const char *mod);
+bool dbr_list_allow_match(const char *sym, const char *mod);
+bool dbr_exporter_guarded(const char *exp_name);
+int dbr_list_edit(int which, const char *edit);
+void dbr_policy_show(struct seq_file *m);
+int dbr_policy_init(void);
+void dbr_policy_exit(void);
+enum { DBR_LIST_DENY, DBR_LIST_ALLOW, DBR_LIST_EXPORTERS };
+
+/* registry.c */
+unsigned long dbr_generation(void);
+void dbr_invalidate(void);
+void dbr_registry_module_going(struct module *mod);
+void dbr_registry_show(struct seq_file *m);
+void dbr_registry_exit(void);
+enum dbr_class dbr_classify_attach(const struct dma_buf_attachment *attach,
+				   const char **reason, char *cb, size_t cbsz);
+
+/* track.c */
+void dbr_track_show(struct seq_file *m);
+void dbr_track_exit(void);
+
+/* sysfs.c, debugfs.c */
+int dbr_sysfs_init(void);
+void dbr_sysfs_exit(void);
+void dbr_debugfs_init(void);
+void dbr_debugfs_exit(void);
+
+#endif /* DMABUF_REVOKE_INTERNAL_H */

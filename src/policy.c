@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabuf_revoke policy knobs. Each knob lives in exactly one place: a
+ * module parameter, so `modprobe dmabuf_revoke policy=enforce` and
+ * /etc/modprobe.d work, and the same value is writable at runtime (root
+ * only) in /sys/module/dmabuf_revoke/parameters/. Bad values are refused
+ * with -EINVAL and a message, and change nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "internal.h"
+#include "dmabuf_revoke_compat.h"
+
+/* Exporters guarded by the hook when the exporters= parameter is not given. */
+#define DBR_DEFAULT_EXPORTERS "vfio_pci_core"
+
+static enum dbr_policy dbr_policy = DBR_POLICY_ENFORCE;
+static bool dbr_strict;
+
+struct dbr_rcu_list {
+	struct rcu_head rcu;
+	struct dbr_list l;
+};
+
+/* Readers use RCU; writers serialize on dbr_lists_lock and swap copies. */
+static DEFINE_MUTEX(dbr_lists_lock);
+static struct dbr_rcu_list __rcu *dbr_lists[3];
+static bool dbr_exporters_given;
+static const char *const dbr_list_names[3] = {
+	[DBR_LIST_DENY] = "deny",
+	[DBR_LIST_ALLOW] = "allow",
+	[DBR_LIST_EXPORTERS] = "exporters",
+};
+
+enum dbr_policy dbr_policy_get(void)
+{
+	return READ_ONCE(dbr_policy);
+}
+
+bool dbr_strict_get(void)
+{
+	return READ_ONCE(dbr_strict);
+}
+
+/* Length of a user value without its trailing newline, for messages. */
+static int vlen(const char *val)
+{
+	size_t n = strcspn(val, "\n");
+
+	return n > 64 ? 64 : (int)n;
+}
+
+static int policy_set(const char *val, const struct kernel_param *kp)
+{
+	enum dbr_policy p;
+
+	if (dbr_policy_parse(val, &p)) {
+		pr_warn("policy: '%.*s' is not one of off, audit, enforce\n",
+			vlen(val), val);
+		return -EINVAL;
+	}
+	if (p != READ_ONCE(dbr_policy))
+		pr_info("policy: %s -> %s\n", dbr_policy_name(dbr_policy),
+			dbr_policy_name(p));
+	WRITE_ONCE(dbr_policy, p);
+	return 0;
+}
+
+static int policy_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", dbr_policy_name(dbr_policy_get()));
+}
+
+static const struct kernel_param_ops policy_ops = {
+	.set = policy_set,
+	.get = policy_get,
+};
+module_param_cb(policy, &policy_ops, NULL, 0644);
+MODULE_PARM_DESC(policy,
+		 "off | audit | enforce (default): what to do with importers that cannot be revoked");
+
+static int strict_set(const char *val, const struct kernel_param *kp)
+{
+	bool b;
+
+	if (kstrtobool(val, &b)) {
+		pr_warn("strict: '%.*s' is not a boolean (Y/N/1/0)\n",
+			vlen(val), val);
+		return -EINVAL;
+	}
+	if (b != READ_ONCE(dbr_strict))
+		pr_info("strict: %s\n", b ? "on" : "off");
+	WRITE_ONCE(dbr_strict, b);
+	return 0;
+}
+
+static int strict_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%c\n", dbr_strict_get() ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops strict_ops = {
+	.set = strict_set,
+	.get = strict_get,
+};
+module_param_cb(strict, &strict_ops, NULL, 0644);
+MODULE_PARM_DESC(strict,
+		 "Y: only explicitly allowed importers pass (revocable is not enough)");
+
+static int list_edit_locked(int which, const char *val)
+{
+	struct dbr_rcu_list *cur, *new;
+	static const struct dbr_list empty;
+	const char *why = "invalid";
+	int ret;
+
+	lockdep_assert_held(&dbr_lists_lock);
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	cur = rcu_dereference_protected(dbr_lists[which],
+					lockdep_is_held(&dbr_lists_lock));
+	ret = dbr_list_apply(cur ? &cur->l : &empty, &new->l, val,
+			     which == DBR_LIST_EXPORTERS, &why);
+	if (ret) {
+		pr_warn("%s: %s in '%.*s'\n", dbr_list_names[which], why,
+			vlen(val), val);
+		kfree(new);
+		return ret;
+	}
+	rcu_assign_pointer(dbr_lists[which], new);
+	if (cur)
+		kfree_rcu(cur, rcu);
+	/* Cached classifications may now be wrong. */
+	dbr_invalidate();
+	return 0;
+}
+
+/**
+ * dbr_list_edit() - change the deny, allow or exporters list
+ * @which: DBR_LIST_DENY, DBR_LIST_ALLOW or DBR_LIST_EXPORTERS
+ * @edit: "a,b" replaces the list, "+a -b" edits it (see dbr_list_apply())
+ *
+ * Return: 0, or -EINVAL (message logged) and the list unchanged.
+ */
+int dbr_list_edit(int which, const char *edit)
+{
+	int ret;
+
+	mutex_lock(&dbr_lists_lock);
+	ret = list_edit_locked(which, edit);
+	if (!ret && which == DBR_LIST_EXPORTERS)
+		dbr_exporters_given = true;
+	mutex_unlock(&dbr_lists_lock);
+	return ret;
+}
+
+static int list_param_set(const char *val, const struct kernel_param *kp)
+{
+	return dbr_list_edit((int)(long)kp->arg, val);
+}
+
+static int list_param_get(char *buf, const struct kernel_param *kp)
+{
+	struct dbr_rcu_list *l;
+	int n = 0;
+
+	rcu_read_lock();
+	l = rcu_dereference(dbr_lists[(long)kp->arg]);
+	if (l)
+		n = dbr_list_format(&l->l, buf, PAGE_SIZE - 1);
+	rcu_read_unlock();
+	if (n < 0)
+		return n;
+	buf[n++] = '\n';
+	return n;
+}
+
+static const struct kernel_param_ops list_ops = {
+	.set = list_param_set,
+	.get = list_param_get,
+};
+
+module_param_cb(deny, &list_ops, (void *)DBR_LIST_DENY, 0644);
+MODULE_PARM_DESC(deny,
+		 "importer callbacks that do not revoke: NAME|sym:NAME (symbol) or mod:NAME (owning module), comma separated; +x/-x to edit");
+module_param_cb(allow, &list_ops, (void *)DBR_LIST_ALLOW, 0644);
+MODULE_PARM_DESC(allow,
+		 "importer callbacks trusted to revoke (same syntax as deny; deny wins)");
+module_param_cb(exporters, &list_ops, (void *)DBR_LIST_EXPORTERS, 0644);
+MODULE_PARM_DESC(exporters,
+		 "dma-buf exporters (exp_name) whose buffers the hook guards (default " DBR_DEFAULT_EXPORTERS ")");
+
+static bool list_match(int which, const char *sym, const char *mod)
+{
+	struct dbr_rcu_list *l;
+	bool hit = false;
+
+	rcu_read_lock();
+	l = rcu_dereference(dbr_lists[which]);
+	if (l)
+		hit = dbr_list_match(&l->l, sym, mod);
+	rcu_read_unlock();
+	return hit;
+}
+
+bool dbr_list_deny_match(const char *sym, const char *mod)
+{
+	return list_match(DBR_LIST_DENY, sym, mod);
+}
+
+bool dbr_list_allow_match(const char *sym, const char *mod)
+{
+	return list_match(DBR_LIST_ALLOW, sym, mod);
+}
+
+bool dbr_exporter_guarded(const char *exp_name)
+{
+	return exp_name && list_match(DBR_LIST_EXPORTERS, exp_name, NULL);
+}
+
+/* For debugfs: the effective knobs in one place. */
+void dbr_policy_show(struct seq_file *m)
+{
+	struct dbr_rcu_list *l;
+	char *buf;
+	int i;
+
+	seq_printf(m, "policy %s\nstrict %s\n", dbr_policy_name(dbr_policy_get()),
+		   dbr_strict_get() ? "Y" : "N");
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return;
+	for (i = 0; i < ARRAY_SIZE(dbr_lists); i++) {
+		buf[0] = '\0';
+		rcu_read_lock();
+		l = rcu_dereference(dbr_lists[i]);
+		if (l && dbr_list_format(&l->l, buf, PAGE_SIZE) < 0)
+			strscpy(buf, "?", PAGE_SIZE);
+		rcu_read_unlock();
+		seq_printf(m, "%s %s\n", dbr_list_names[i], buf);
+	}
+	kfree(buf);
+}
+
+int dbr_policy_init(void)
+{
+	int ret = 0;
+
+	mutex_lock(&dbr_lists_lock);
+	if (!dbr_exporters_given)
+		ret = list_edit_locked(DBR_LIST_EXPORTERS, DBR_DEFAULT_EXPORTERS);
+	mutex_unlock(&dbr_lists_lock);
+	return ret;
+}
+
+void dbr_policy_exit(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(dbr_lists); i++)
+		kfree(rcu_dereference_protected(dbr_lists[i], true));
+}

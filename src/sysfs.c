@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/dmabuf_revoke: read-only state, one value per file.
+ *   version
+ *   counters/{attach_checked,attach_allowed,attach_audited,attach_refused,
+ *             class_<class>,revocations,stale_mappings}
+ * The knobs are module parameters (/sys/module/dmabuf_revoke/parameters).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+
+#include "internal.h"
+#include "dmabuf_revoke_compat.h"
+
+static struct kobject *dbr_kobj;
+
+static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", DMABUF_REVOKE_VERSION);
+}
+static struct kobj_attribute version_attr = __ATTR_RO(version);
+
+static struct attribute *dbr_attrs[] = {
+	&version_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group dbr_group = {
+	.attrs = dbr_attrs,
+};
+
+struct dbr_counter_attr {
+	struct kobj_attribute kattr;
+	atomic64_t *v;
+};
+
+static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct dbr_counter_attr *c = container_of(attr, struct dbr_counter_attr,
+						  kattr);
+
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(c->v));
+}
+
+#define DBR_COUNTER(_name, _v) \
+	{ .kattr = __ATTR(_name, 0444, counter_show, NULL), .v = (_v) }
+
+static struct dbr_counter_attr dbr_counter_attrs[] = {
+	DBR_COUNTER(attach_checked, &dbr_counters.checked),
+	DBR_COUNTER(attach_allowed, &dbr_counters.allowed),
+	DBR_COUNTER(attach_audited, &dbr_counters.audited),
+	DBR_COUNTER(attach_refused, &dbr_counters.refused),
+	DBR_COUNTER(class_legacy, &dbr_counters.by_class[DBR_CLASS_LEGACY]),
+	DBR_COUNTER(class_no_callback, &dbr_counters.by_class[DBR_CLASS_NO_CALLBACK]),
+	DBR_COUNTER(class_denied, &dbr_counters.by_class[DBR_CLASS_DENIED]),
+	DBR_COUNTER(class_allowed, &dbr_counters.by_class[DBR_CLASS_ALLOWED]),
+	DBR_COUNTER(class_revocable, &dbr_counters.by_class[DBR_CLASS_REVOCABLE]),
+	DBR_COUNTER(revocations, &dbr_counters.revocations),
+	DBR_COUNTER(stale_mappings, &dbr_counters.stale),
+};
+
+static struct attribute *dbr_counter_list[ARRAY_SIZE(dbr_counter_attrs) + 1];
+
+static const struct attribute_group dbr_counter_group = {
+	.name = "counters",
+	.attrs = dbr_counter_list,
+};
+
+int dbr_sysfs_init(void)
+{
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(dbr_counter_attrs); i++)
+		dbr_counter_list[i] = &dbr_counter_attrs[i].kattr.attr;
+
+	dbr_kobj = kobject_create_and_add("dmabuf_revoke", kernel_kobj);
+	if (!dbr_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(dbr_kobj, &dbr_group);
+	if (ret)
+		goto err_put;
+	ret = sysfs_create_group(dbr_kobj, &dbr_counter_group);
+	if (ret)
+		goto err_group;
+	return 0;
+
+err_group:
+	sysfs_remove_group(dbr_kobj, &dbr_group);
+err_put:
+	kobject_put(dbr_kobj);
+	return ret;
+}
+
+void dbr_sysfs_exit(void)
+{
+	sysfs_remove_group(dbr_kobj, &dbr_counter_group);
+	sysfs_remove_group(dbr_kobj, &dbr_group);
+	kobject_put(dbr_kobj);
+}

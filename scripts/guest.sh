@@ -77,6 +77,7 @@ make_initramfs() {
 		modinfo -F srcversion "$m" >"$stage/tests/expected/$(basename "$m" .ko).srcversion"
 	done
 	echo "$rel" >"$stage/tests/expected/release"
+	cp "$out/conftest.txt" "$stage/tests/expected/conftest.txt"
 	index_modules
 	for m in $GUEST_MODULES; do stage_module "$m"; done
 	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$rel/" 2>/dev/null || true

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dbr_scenario: drive one exporter/importer scenario in the guest and print
+ * what happened as key=value lines for the shell suites to assert on.
+ *
+ *   dbr_scenario run MODE [--unguarded] [--nopin] [--nomap]
+ *	create a buffer, import it in MODE, revoke it, look, restore, look
+ *   dbr_scenario vgem [--unguarded]
+ *	import a buffer into vgem with DRM_IOCTL_PRIME_FD_TO_HANDLE
+ *   dbr_scenario register MODE CAP | unregister MODE
+ *	(un)register the importer's ops for MODE with the registry
+ *
+ * MODE: legacy | stub | nocb | compliant. Exit 0 if the scenario could be
+ * driven (whatever its outcome), 2 on a usage or setup error.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "dmabuf_revoke_exporter.h"
+#include "dmabuf_revoke_importer.h"
+
+/* The few DRM ioctls we need (include/uapi/drm/drm.h), to avoid libdrm. */
+struct drm_version_min {
+	int version_major, version_minor, version_patchlevel;
+	size_t name_len;
+	char *name;
+	size_t date_len;
+	char *date;
+	size_t desc_len;
+	char *desc;
+};
+
+struct drm_prime_handle_min {
+	uint32_t handle, flags;
+	int32_t fd;
+};
+
+struct drm_gem_close_min {
+	uint32_t handle, pad;
+};
+
+#define DRM_IOCTL_VERSION_MIN _IOWR('d', 0x00, struct drm_version_min)
+#define DRM_IOCTL_GEM_CLOSE_MIN _IOW('d', 0x09, struct drm_gem_close_min)
+#define DRM_IOCTL_PRIME_FD_TO_HANDLE_MIN _IOWR('d', 0x2e, struct drm_prime_handle_min)
+
+static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: dbr_scenario run MODE [--unguarded] [--nopin] [--nomap]\n"
+		"       dbr_scenario vgem [--unguarded]\n"
+		"       dbr_scenario register MODE CAP | unregister MODE\n"
+		"MODE: legacy | stub | nocb | compliant; CAP: 1 revocable, 0 not\n");
+	return 2;
+}
+
+static int parse_mode(const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s, modes[i]))
+			return (int)i;
+	return -1;
+}
+
+static const char *ename(int err)
+{
+	const char *n = err ? strerrorname_np(err) : "0";
+
+	return n ? n : "?";
+}
+
+static int open_dev(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "dbr_scenario: open %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static int create_buf(int exp, int unguarded, int nopin)
+{
+	struct dbr_exp_create c = { .size = 4 * 4096 };
+
+	if (!unguarded)
+		c.flags |= DBR_EXP_GUARDED;
+	if (!nopin)
+		c.flags |= DBR_EXP_PIN_CAPABLE;
+	if (ioctl(exp, DBR_EXP_CREATE, &c)) {
+		fprintf(stderr, "dbr_scenario: create: %s\n", strerror(errno));
+		exit(2);
+	}
+	return c.fd;
+}
+
+static void print_imp(int imp, unsigned int id, const char *pfx)
+{
+	struct dbr_imp_status st = { .id = id };
+
+	if (ioctl(imp, DBR_IMP_STATUS, &st)) {
+		printf("%s_status=%s\n", pfx, ename(errno));
+		return;
+	}
+	printf("%s_mapped=%u\n%s_pinned=%u\n%s_notifications=%u\n%s_stale=%u\n"
+	       "%s_maps=%u\n%s_last_map_err=%s\n", pfx, st.mapped, pfx, st.pinned,
+	       pfx, st.notifications, pfx, st.stale, pfx, st.maps, pfx,
+	       ename(-st.last_map_err));
+}
+
+static void print_exp(int exp, int buf, const char *pfx)
+{
+	struct dbr_exp_status st = { .fd = buf };
+
+	if (ioctl(exp, DBR_EXP_STATUS, &st)) {
+		printf("%s_status=%s\n", pfx, ename(errno));
+		return;
+	}
+	printf("%s_revoked=%u\n%s_attach=%u\n%s_mapped=%u\n%s_revokes=%u\n%s_stale=%u\n",
+	       pfx, st.revoked, pfx, st.nr_attach, pfx, st.nr_mapped, pfx,
+	       st.revokes, pfx, st.stale);
+}
+
+static int run(int argc, char **argv)
+{
+	int unguarded = 0, nopin = 0, nomap = 0, mode, exp, imp, buf, i;
+	struct dbr_imp_import in = { 0 };
+	struct dbr_exp_revoke rv = { .timeout_ms = 300 };
+
+	if (argc < 1 || (mode = parse_mode(argv[0])) < 0)
+		return usage();
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--unguarded"))
+			unguarded = 1;
+		else if (!strcmp(argv[i], "--nopin"))
+			nopin = 1;
+		else if (!strcmp(argv[i], "--nomap"))
+			nomap = 1;
+		else
+			return usage();
+	}
+	exp = open_dev("/dev/dmabuf_revoke_exporter");
+	imp = open_dev("/dev/dmabuf_revoke_importer");
+	buf = create_buf(exp, unguarded, nopin);
+
+	in.fd = buf;
+	in.mode = mode;
+	in.flags = nomap ? DBR_IMP_NO_MAP : 0;
+	if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
+		printf("attach_err=%s\n", ename(errno));
+		return 0;
+	}
+	printf("attach_err=0\n");
+	print_imp(imp, in.id, "before");
+
+	rv.fd = buf;
+	if (ioctl(exp, DBR_EXP_REVOKE, &rv)) {
+		printf("revoke_err=%s\n", ename(errno));
+		return 0;
+	}
+	printf("revoke_stale=%u\nrevoke_notified=%u\n", rv.stale, rv.notified);
+	print_imp(imp, in.id, "revoked");
+	print_exp(exp, buf, "exp");
+
+	/* A compliant importer maps again only when the buffer is live. */
+	printf("remap_revoked=%s\n",
+	       ename(ioctl(imp, DBR_IMP_REMAP, &in.id) ? errno : 0));
+	if (ioctl(exp, DBR_EXP_RESTORE, &buf))
+		printf("restore_err=%s\n", ename(errno));
+	printf("remap_restored=%s\n",
+	       ename(ioctl(imp, DBR_IMP_REMAP, &in.id) ? errno : 0));
+	print_imp(imp, in.id, "restored");
+	printf("release=%s\n", ename(ioctl(imp, DBR_IMP_RELEASE, &in.id) ? errno : 0));
+	return 0;
+}
+
+/* The vgem DRM device, by driver name (not by card number). */
+static int open_vgem(void)
+{
+	char name[32], path[300];
+	struct dirent *d;
+	DIR *dir = opendir("/dev/dri");
+	int fd;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		struct drm_version_min v = { .name = name, .name_len = sizeof(name) - 1 };
+
+		if (strncmp(d->d_name, "card", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", d->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (!ioctl(fd, DRM_IOCTL_VERSION_MIN, &v) && !strcmp(name, "vgem")) {
+			closedir(dir);
+			return fd;
+		}
+		close(fd);
+	}
+	closedir(dir);
+	return -1;
+}
+
+static int vgem(int argc, char **argv)
+{
+	int unguarded = argc > 0 && !strcmp(argv[0], "--unguarded");
+	struct drm_prime_handle_min ph = { 0 };
+	int exp, drm;
+
+	if (argc > 1 || (argc == 1 && !unguarded))
+		return usage();
+	exp = open_dev("/dev/dmabuf_revoke_exporter");
+	drm = open_vgem();
+	if (drm < 0) {
+		fprintf(stderr, "dbr_scenario: no vgem device in /dev/dri\n");
+		return 2;
+	}
+	ph.fd = create_buf(exp, unguarded, 0);
+	if (ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE_MIN, &ph)) {
+		printf("attach_err=%s\n", ename(errno));
+		return 0;
+	}
+	printf("attach_err=0\n");
+	{
+		struct drm_gem_close_min gc = { .handle = ph.handle };
+
+		printf("gem_close=%s\n",
+		       ename(ioctl(drm, DRM_IOCTL_GEM_CLOSE_MIN, &gc) ? errno : 0));
+	}
+	return 0;
+}
+
+static int reg(int argc, char **argv, int on)
+{
+	struct dbr_imp_register r = { 0 };
+	int imp, mode;
+	char *end;
+
+	if (argc != (on ? 2 : 1) || (mode = parse_mode(argv[0])) < 0)
+		return usage();
+	r.mode = mode;
+	if (on) {
+		r.cap = strtoul(argv[1], &end, 10);
+		if (*end)
+			return usage();
+	}
+	imp = open_dev("/dev/dmabuf_revoke_importer");
+	if (on ? ioctl(imp, DBR_IMP_REGISTER, &r) :
+		 ioctl(imp, DBR_IMP_UNREGISTER, &r.mode)) {
+		printf("register_err=%s\n", ename(errno));
+		return 0;
+	}
+	printf("register_err=0\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "run"))
+		return run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "vgem"))
+		return vgem(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "register"))
+		return reg(argc - 2, argv + 2, 1);
+	if (!strcmp(argv[1], "unregister"))
+		return reg(argc - 2, argv + 2, 0);
+	return usage();
+}

@@ -1,0 +1,210 @@
+#!/bin/sh
+# Scenarios on guarded test-exporter buffers: every importer mode under every
+# policy, with the attach outcome, what revocation leaves behind, and the
+# counters; the deny list; a real in-kernel legacy importer (vgem); the
+# registration API. See README "Decision table".
+. /tests/ktap.sh
+P=/sys/module/dmabuf_revoke/parameters
+C=/sys/kernel/dmabuf_revoke/counters
+D=/sys/kernel/debug/dmabuf_revoke
+have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+NOCB_WHY="importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
+
+ktap_plan 73
+modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
+	ktap_diag "modprobe failed"
+
+COUNTERS="attach_checked attach_allowed attach_audited attach_refused class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
+snap() { for c in $COUNTERS; do eval "C0_$c=$(cat $C/$c)"; done; }
+# delta_is NAME "c1=n c2=m ...": every listed counter moved by exactly n, m...
+# and every unlisted one did not move.
+delta_is() {
+	_n=$1 _want=$2 _bad=
+	for c in $COUNTERS; do
+		eval "_d=\$(( \$(cat $C/$c) - C0_$c ))"
+		_w=0
+		for kv in $_want; do [ "${kv%%=*}" = "$c" ] && _w=${kv#*=}; done
+		[ "$_d" = "$_w" ] || _bad="$_bad $c:$_d(want $_w)"
+	done
+	[ -z "$_bad" ] || ktap_diag "$_n:$_bad"
+	if [ -z "$_bad" ]; then ktap_ok "$_n"; else ktap_fail "$_n"; fi
+}
+# scen MODE ARGS...: run a scenario; its key=value lines become S_key.
+scen() {
+	for v in $(set | sed -n 's/^\(S_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
+	_out=$(dbr_scenario run "$@") || ktap_diag "dbr_scenario run $* failed"
+	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9]*\)$/S_\1=\2/p')"
+}
+setpol() {
+	case $1 in
+	strict) echo enforce >$P/policy; echo Y >$P/strict ;;
+	*) echo "$1" >$P/policy; echo N >$P/strict ;;
+	esac
+}
+
+# --- every mode x policy --------------------------------------------------
+for pol in off audit enforce strict; do
+	setpol $pol
+	snap
+	refused=0 audited=0 allowed=0 revs=0 stale=0
+
+	scen legacy
+	if [ $pol = off ] || [ $pol = audit ]; then
+		check_eq "$pol: legacy attaches" "$S_attach_err" 0
+		check_eq "$pol: legacy gets no notification and keeps a stale mapping" \
+			"$S_revoke_notified/$S_revoke_stale/$S_revoked_stale" "0/1/1"
+		revs=$((revs + 1)) stale=$((stale + 1))
+		[ $pol = off ] && allowed=$((allowed + 1)) || audited=$((audited + 1))
+	else
+		check_eq "$pol: legacy refused" "$S_attach_err" EOPNOTSUPP
+		ktap_ok "$pol: legacy refused before it could hold anything"
+		refused=$((refused + 1))
+	fi
+
+	scen stub
+	if [ $pol != strict ]; then
+		check_eq "$pol: stub attaches (its callback looks revocable)" "$S_attach_err" 0
+		check_eq "$pol: stub is notified, ignores it, keeps a stale mapping" \
+			"$S_revoked_notifications/$S_revoke_stale/$S_revoked_stale/$S_revoked_mapped" "1/1/1/1"
+		revs=$((revs + 1)) stale=$((stale + 1)) allowed=$((allowed + 1))
+	else
+		check_eq "$pol: stub refused (not explicitly allowed)" "$S_attach_err" EOPNOTSUPP
+		ktap_ok "$pol: stub refused before it could hold anything"
+		refused=$((refused + 1))
+	fi
+
+	scen compliant
+	check_eq "$pol: compliant attaches" "$S_attach_err" 0
+	check_eq "$pol: compliant notified, drops its mapping, nothing stale" \
+		"$S_revoked_notifications/$S_revoked_mapped/$S_revoke_stale/$S_revoked_stale" "1/0/0/0"
+	check_eq "$pol: compliant cannot map a revoked buffer, can after restore" \
+		"$S_remap_revoked/$S_remap_restored/$S_restored_mapped" "ENODEV/0/1"
+	revs=$((revs + 1)) allowed=$((allowed + 1))
+
+	if have HAVE_DMA_BUF_INVALIDATE_MAPPINGS_OP; then
+		scen nocb
+		case $pol in
+		off|audit)
+			check_eq "$pol: nocb attaches" "$S_attach_err" 0
+			check_eq "$pol: nocb cannot be notified, keeps a stale mapping" \
+				"$S_revoke_stale/$S_revoked_stale" "1/1"
+			revs=$((revs + 1)) stale=$((stale + 1))
+			[ $pol = off ] && allowed=$((allowed + 1)) || audited=$((audited + 1)) ;;
+		*)
+			check_eq "$pol: nocb refused" "$S_attach_err" EOPNOTSUPP
+			ktap_ok "$pol: nocb refused before it could hold anything"
+			refused=$((refused + 1)) ;;
+		esac
+		nocb=1
+	else
+		ktap_skip "$pol: nocb attach" "$NOCB_WHY"
+		ktap_skip "$pol: nocb outcome" "$NOCB_WHY"
+		nocb=0
+	fi
+
+	delta_is "$pol: counters moved exactly as predicted" \
+		"attach_checked=$((3 + nocb)) attach_allowed=$allowed attach_audited=$audited attach_refused=$refused class_legacy=1 class_revocable=1 class_allowed=1 class_no_callback=$nocb revocations=$revs stale_mappings=$stale"
+done
+
+# --- audit logs once per importer/exporter pair ------------------------------
+check "audit logged the legacy importer" sh -c "dmesg | grep -q 'dmabuf_revoke: audit: legacy importer'"
+check "enforce logged the refusal" sh -c "dmesg | grep -q 'dmabuf_revoke: refused: legacy importer'"
+setpol audit
+n0=$(dmesg | grep -c 'dmabuf_revoke: audit: legacy importer')
+scen legacy
+scen legacy
+check_eq "audit logs a pair only once" "$(dmesg | grep -c 'dmabuf_revoke: audit: legacy importer')" "$n0"
+
+# --- the deny list turns the stub from accepted to refused -----------------
+setpol enforce
+scen stub
+check_eq "enforce: stub accepted before deny-listing" "$S_attach_err" 0
+cb=$(sed -n 's/.* class=revocable callback=\([^ ]*\) \[dmabuf_revoke_importer\].*/\1/p' $D/registry | head -n1)
+check "stub callback symbol is known to the registry" [ -n "$cb" ]
+ktap_diag "stub callback: $cb"
+check "deny-list the stub's callback through sysfs" sh -c "echo +$cb >$P/deny"
+snap
+scen stub
+check_eq "enforce: deny-listed stub refused" "$S_attach_err" EOPNOTSUPP
+delta_is "deny-listed stub counted as denied and refused" \
+	"attach_checked=1 attach_refused=1 class_denied=1"
+setpol audit
+snap
+scen stub
+check_eq "audit: deny-listed stub attaches" "$S_attach_err" 0
+delta_is "audit: deny-listed stub audited" \
+	"attach_checked=1 attach_audited=1 class_denied=1 revocations=1 stale_mappings=1"
+setpol enforce
+echo "-$cb" >$P/deny
+scen stub
+check_eq "removed from the deny list: accepted again" "$S_attach_err" 0
+echo "+mod:dmabuf_revoke_importer" >$P/deny
+scen stub
+check_eq "deny by owning module: refused" "$S_attach_err" EOPNOTSUPP
+scen compliant
+check_eq "a deny entry beats a registration (compliant refused)" "$S_attach_err" EOPNOTSUPP
+echo "" >$P/deny
+check_eq "deny list cleared" "$(cat $P/deny)" ""
+
+# --- allow list and strict ---------------------------------------------------
+setpol strict
+scen stub
+check_eq "strict: stub refused" "$S_attach_err" EOPNOTSUPP
+echo "+$cb" >$P/allow
+scen stub
+check_eq "strict: allow-listed stub accepted" "$S_attach_err" 0
+echo "" >$P/allow
+
+# --- registration API --------------------------------------------------------
+check "compliant ops are registered at load" \
+	sh -c "grep -q '^registered .* cap=revocable owner=dmabuf_revoke_importer' $D/registry"
+eval "$(dbr_scenario register stub 1 | sed 's/^/R_/')"
+check_eq "register stub as revocable" "$R_register_err" 0
+scen stub
+check_eq "strict: registered-revocable stub accepted" "$S_attach_err" 0
+setpol enforce
+eval "$(dbr_scenario register stub 0 | sed 's/^/R_/')"
+check_eq "register stub as not revocable" "$R_register_err" 0
+snap
+scen stub
+check_eq "enforce: registered-not-revocable stub refused" "$S_attach_err" EOPNOTSUPP
+delta_is "counted as denied" "attach_checked=1 attach_refused=1 class_denied=1"
+eval "$(dbr_scenario unregister stub | sed 's/^/R_/')"
+check_eq "unregister" "$R_register_err" 0
+scen stub
+check_eq "unregistered stub is plain revocable again" "$S_attach_err" 0
+eval "$(dbr_scenario register stub 1 | sed 's/^/R_/')"
+modprobe -r dmabuf_revoke_importer
+check "importer unloaded" [ ! -d /sys/module/dmabuf_revoke_importer ]
+check "its registrations vanished with it" \
+	sh -c "! grep -q 'owner=dmabuf_revoke_importer' $D/registry"
+check "and the shim said so" sh -c "dmesg | grep -q 'dmabuf_revoke_importer unloading: dropped its importer registration'"
+modprobe dmabuf_revoke_importer
+
+# --- a real in-kernel legacy importer: vgem (DRM PRIME) ---------------------
+modprobe vgem
+for pol in enforce off; do
+	setpol $pol
+	eval "$(dbr_scenario vgem | sed 's/^/V_/')"
+	if [ $pol = enforce ]; then
+		check_eq "vgem import refused under enforce" "$V_attach_err" EOPNOTSUPP
+	else
+		check_eq "vgem import accepted under off" "$V_attach_err" 0
+	fi
+done
+setpol enforce
+check "vgem refusal logged with its class" \
+	sh -c "dmesg | grep -q 'dmabuf_revoke: refused: legacy importer on vgem'"
+modprobe -r vgem
+
+# --- the exporter's own view -------------------------------------------------
+setpol off
+scen stub
+check_eq "exporter status after revoke: revoked, 1 attachment, 1 stale" \
+	"$S_exp_revoked/$S_exp_attach/$S_exp_stale" "1/1/1"
+check "stale mappings were reported in dmesg" \
+	sh -c "dmesg | grep -q 'dmabuf_revoke_exporter buffer revoked with 1 attachment(s) still mapped'"
+
+modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
+check "all modules unload" [ ! -d /sys/module/dmabuf_revoke ]
+ktap_done

@@ -7,14 +7,20 @@
 # in the guest's dmesg. Writes results/KERNEL/counts: "<passed> <failed> <skipped>".
 . "$(dirname "$0")/lib.sh"
 
-selfcheck=0
-if [ "${1:-}" = --selfcheck ]; then selfcheck=1; shift; fi
-k=${1:?usage: guest.sh [--selfcheck] KERNEL}
+# --selfcheck: the suites that must fail (tests/selfcheck); --demo: the
+# demo (tests/demo), its table printed at the end.
+selfcheck=0 demo=0
+case ${1:-} in
+--selfcheck) selfcheck=1; shift ;;
+--demo) demo=1; shift ;;
+esac
+k=${1:?usage: guest.sh [--selfcheck|--demo] KERNEL}
 rel=$(manifest_release "$k")
 moddir=$(kmoddir "$k")
 out=$BUILD/$k
 res=$BUILD/results/$k
 [ $selfcheck -eq 1 ] && res=$BUILD/results/selfcheck-$k
+[ $demo -eq 1 ] && res=$BUILD/results/demo-$k
 stage=$out/initramfs
 TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-300}
 
@@ -67,6 +73,8 @@ make_initramfs() {
 	if [ $selfcheck -eq 1 ]; then
 		cp "$TOP"/tests/selfcheck/*.sh "$stage/tests/suites/"
 		cp "$out"/selfcheck/*.ko "$stage/lib/modules/$rel/extra/"
+	elif [ $demo -eq 1 ]; then
+		cp "$TOP"/tests/demo/*.sh "$stage/tests/suites/"
 	else
 		cp "$TOP"/tests/guest/suites/*.sh "$stage/tests/suites/"
 	fi
@@ -171,6 +179,10 @@ judge() {
 	[ ${#reasons[@]} -eq 0 ]
 }
 
-stage initramfs make_initramfs
+stage "initramfs-$k" make_initramfs
 stage "boot+test-$k" boot
+if [ $demo -eq 1 ]; then
+	# The demo's story is in its diagnostic lines.
+	sed -n 's/^  # \{0,1\}//p' "$res/results.ktap" | grep -v '^Subtest:' || true
+fi
 judge

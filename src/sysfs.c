@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/dmabuf_revoke: read-only state, one value per file.
- *   version
+ *   version, kernel_attach_revocable
  *   counters/{attach_checked,attach_allowed,attach_audited,attach_refused,
  *             class_<class>,revocations,stale_mappings}
  * The knobs are module parameters (/sys/module/dmabuf_revoke/parameters).
@@ -23,8 +23,19 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 
+/* Does this kernel have v7.1's dma_buf_attach_revocable()? (build-time probe) */
+static ssize_t kernel_attach_revocable_show(struct kobject *kobj,
+					    struct kobj_attribute *attr,
+					    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", IS_ENABLED(HAVE_DMA_BUF_ATTACH_REVOCABLE));
+}
+static struct kobj_attribute kernel_attach_revocable_attr =
+	__ATTR_RO(kernel_attach_revocable);
+
 static struct attribute *dbr_attrs[] = {
 	&version_attr.attr,
+	&kernel_attach_revocable_attr.attr,
 	NULL,
 };
 

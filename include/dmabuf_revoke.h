@@ -55,4 +55,8 @@ void dmabuf_revoke_note_revoke(struct dma_buf *dmabuf, unsigned int stale);
 void dmabuf_revoke_note_restore(struct dma_buf *dmabuf);
 enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf);
 
+/* For the livepatch hook backend (dmabuf_revoke_livepatch.ko). */
+int dmabuf_revoke_hook_livepatch_state(bool enabled, const char *failed);
+int dmabuf_revoke_hook_check(struct dma_buf_attachment *attach, bool upstream);
+
 #endif /* DMABUF_REVOKE_H */

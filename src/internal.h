@@ -3,6 +3,7 @@
  * dmabuf_revoke.ko internals shared between its files:
  *   main.c      module init/exit, module notifier
  *   policy.c    the knobs (module parameters, writable in sysfs)
+ *   hook.c      hook state and backend choice; hook_kprobe.c the kprobes
  *   registry.c  classification, ops cache, registration, check_attach
  *   track.c     tracked buffers and attachments, revocation state
  *   sysfs.c     /sys/kernel/dmabuf_revoke: version and counters
@@ -24,6 +25,7 @@ struct dbr_counters {
 	atomic64_t allowed;
 	atomic64_t audited;	/* allowed, but would be refused by enforce */
 	atomic64_t refused;
+	atomic64_t upstream;	/* left to the exporter's own upstream check */
 	atomic64_t by_class[DBR_CLASS_COUNT];
 	atomic64_t revocations;
 	atomic64_t stale;	/* attachments still mapped after a revoke */
@@ -49,8 +51,10 @@ void dbr_invalidate(void);
 void dbr_registry_module_going(struct module *mod);
 void dbr_registry_show(struct seq_file *m);
 void dbr_registry_exit(void);
-enum dbr_class dbr_classify_attach(const struct dma_buf_attachment *attach,
-				   const char **reason, char *cb, size_t cbsz);
+enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
+				     const char **reason, char *cb, size_t cbsz);
+int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
+	      const struct dma_buf_attach_ops *ops, bool upstream);
 
 /* track.c */
 void dbr_track_show(struct seq_file *m);
@@ -58,6 +62,7 @@ void dbr_track_exit(void);
 
 /* sysfs.c, debugfs.c */
 int dbr_sysfs_init(void);
+struct kobject *dbr_sysfs_kobj(void);
 void dbr_sysfs_exit(void);
 void dbr_debugfs_init(void);
 void dbr_debugfs_exit(void);

@@ -176,18 +176,18 @@ out:
 }
 
 /**
- * dbr_classify_attach() - classify an attachment, with its callback's name
- * @attach: the attachment
+ * dbr_classify_importer() - classify an importer by its attach ops
+ * @ops: the importer's attach ops; NULL for a legacy importer
  * @reason: set to a static string saying why
  * @cb: filled with "symbol [module]" of the callback, or "-"
  * @cbsz: size of @cb
  *
+ * Context: any; never sleeps.
  * Return: the class.
  */
-enum dbr_class dbr_classify_attach(const struct dma_buf_attachment *attach,
-				   const char **reason, char *cb, size_t cbsz)
+enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
+				     const char **reason, char *cb, size_t cbsz)
 {
-	const struct dma_buf_attach_ops *ops = attach->importer_ops;
 	unsigned long gen = dbr_generation();
 	struct dbr_cached *e;
 	enum dbr_class class;
@@ -232,7 +232,8 @@ enum dbr_class dmabuf_revoke_classify(const struct dma_buf_attachment *attach,
 {
 	char cb[DBR_SYM_MAX];
 	const char *r;
-	enum dbr_class c = dbr_classify_attach(attach, &r, cb, sizeof(cb));
+	enum dbr_class c = dbr_classify_importer(attach->importer_ops, &r, cb,
+						 sizeof(cb));
 
 	if (reason)
 		*reason = r;
@@ -289,19 +290,20 @@ out:
 static DEFINE_RATELIMIT_STATE(dbr_log_rs, 5 * HZ, 10);
 
 /**
- * dmabuf_revoke_check_attach() - apply the policy to a new attachment
- * @attach: the attachment, called from the exporter's attach callback
+ * dbr_check() - classify, decide, count and log one attach
+ * @dmabuf: the buffer being attached to
+ * @dev: the importing device
+ * @ops: the importer's attach ops (NULL: legacy)
+ * @upstream: the exporter itself refuses importers without a callback
+ *            (v7.1+ vfio-pci): leave those to it, add only what it lacks
  *
- * Counts the attach by class and verdict. Under "audit" a non-revocable
- * importer passes and is logged; under "enforce" it is refused. "strict"
- * makes only allowed importers trusted. Logs once per importer/exporter
- * pair, ratelimited. Safe in atomic context.
- *
+ * Context: any; never sleeps (the kprobe hook calls it from its handler).
  * Return: 0 to let the attach go on, -EOPNOTSUPP to refuse it.
  */
-int dmabuf_revoke_check_attach(struct dma_buf_attachment *attach)
+int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
+	      const struct dma_buf_attach_ops *ops, bool upstream)
 {
-	const char *exp = attach->dmabuf->exp_name ?: "?";
+	const char *exp = dmabuf->exp_name ?: "?";
 	enum dbr_policy policy = dbr_policy_get();
 	bool strict = dbr_strict_get();
 	const void *importer;
@@ -310,11 +312,15 @@ int dmabuf_revoke_check_attach(struct dma_buf_attachment *attach)
 	char cb[DBR_SYM_MAX];
 	const char *reason;
 
-	c = dbr_classify_attach(attach, &reason, cb, sizeof(cb));
-	v = dbr_decide(c, policy, strict);
-
+	c = dbr_classify_importer(ops, &reason, cb, sizeof(cb));
 	atomic64_inc(&dbr_counters.checked);
 	atomic64_inc(&dbr_counters.by_class[c]);
+	if (upstream && (c == DBR_CLASS_LEGACY || c == DBR_CLASS_NO_CALLBACK)) {
+		atomic64_inc(&dbr_counters.upstream);
+		return 0;
+	}
+
+	v = dbr_decide(c, policy, strict);
 	switch (v) {
 	case DBR_VERDICT_ALLOW:
 		atomic64_inc(&dbr_counters.allowed);
@@ -327,13 +333,30 @@ int dmabuf_revoke_check_attach(struct dma_buf_attachment *attach)
 		break;
 	}
 
-	importer = attach->importer_ops ?: (const void *)attach->dev;
+	importer = ops ?: (const void *)dev;
 	if (pair_first_sight(importer, exp) && __ratelimit(&dbr_log_rs))
 		pr_warn("%s: %s importer on %s (%s, callback %s) attaching to a %s buffer\n",
 			v == DBR_VERDICT_REFUSE ? "refused" : "audit",
-			dbr_class_name(c), attach->dev ? dev_name(attach->dev) : "?",
+			dbr_class_name(c), dev ? dev_name(dev) : "?",
 			reason, cb, exp);
 	return v == DBR_VERDICT_REFUSE ? -EOPNOTSUPP : 0;
+}
+
+/**
+ * dmabuf_revoke_check_attach() - apply the policy to a new attachment
+ * @attach: the attachment, called from the exporter's attach callback
+ *
+ * Counts the attach by class and verdict. Under "audit" a non-revocable
+ * importer passes and is logged; under "enforce" it is refused. "strict"
+ * makes only allowed importers trusted. Logs once per importer/exporter
+ * pair, ratelimited. Safe in atomic context.
+ *
+ * Return: 0 to let the attach go on, -EOPNOTSUPP to refuse it.
+ */
+int dmabuf_revoke_check_attach(struct dma_buf_attachment *attach)
+{
+	return dbr_check(attach->dmabuf, attach->dev, attach->importer_ops,
+			 false);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_check_attach, DBR_NS(DMABUF_REVOKE));
 

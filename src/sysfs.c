@@ -3,6 +3,7 @@
  * /sys/kernel/dmabuf_revoke: read-only state, one value per file.
  *   version, kernel_attach_revocable
  *   counters/{attach_checked,attach_allowed,attach_audited,attach_refused,
+ *             attach_upstream,
  *             class_<class>,revocations,stale_mappings}
  * The knobs are module parameters (/sys/module/dmabuf_revoke/parameters).
  */
@@ -65,6 +66,7 @@ static struct dbr_counter_attr dbr_counter_attrs[] = {
 	DBR_COUNTER(attach_allowed, &dbr_counters.allowed),
 	DBR_COUNTER(attach_audited, &dbr_counters.audited),
 	DBR_COUNTER(attach_refused, &dbr_counters.refused),
+	DBR_COUNTER(attach_upstream, &dbr_counters.upstream),
 	DBR_COUNTER(class_legacy, &dbr_counters.by_class[DBR_CLASS_LEGACY]),
 	DBR_COUNTER(class_no_callback, &dbr_counters.by_class[DBR_CLASS_NO_CALLBACK]),
 	DBR_COUNTER(class_denied, &dbr_counters.by_class[DBR_CLASS_DENIED]),
@@ -80,6 +82,11 @@ static const struct attribute_group dbr_counter_group = {
 	.name = "counters",
 	.attrs = dbr_counter_list,
 };
+
+struct kobject *dbr_sysfs_kobj(void)
+{
+	return dbr_kobj;
+}
 
 int dbr_sysfs_init(void)
 {

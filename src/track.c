@@ -143,7 +143,8 @@ void dmabuf_revoke_note_attach(struct dma_buf_attachment *attach)
 	if (!a)
 		return;	/* the table just misses a row */
 	a->attach = attach;
-	a->class = dbr_classify_attach(attach, &reason, a->cb, sizeof(a->cb));
+	a->class = dbr_classify_importer(attach->importer_ops, &reason, a->cb,
+					  sizeof(a->cb));
 	strscpy(a->dev, attach->dev ? dev_name(attach->dev) : "?", sizeof(a->dev));
 
 	spin_lock(&dbr_track_lock);

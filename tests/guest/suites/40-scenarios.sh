@@ -14,7 +14,7 @@ ktap_plan 73
 modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
 	ktap_diag "modprobe failed"
 
-COUNTERS="attach_checked attach_allowed attach_audited attach_refused class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
+COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
 snap() { for c in $COUNTERS; do eval "C0_$c=$(cat $C/$c)"; done; }
 # delta_is NAME "c1=n c2=m ...": every listed counter moved by exactly n, m...
 # and every unlisted one did not move.

@@ -195,6 +195,7 @@ static struct sg_table *dbr_exp_map(struct dma_buf_attachment *attach,
 	struct dbr_exp_buf *buf = attach->dmabuf->priv;
 	struct dbr_exp_attach *a = attach->priv;
 	struct sg_table *sgt;
+	bool first;
 	int ret;
 
 	dbr_exp_assert_resv(attach);
@@ -214,10 +215,12 @@ static struct sg_table *dbr_exp_map(struct dma_buf_attachment *attach,
 		goto err_free_table;
 
 	spin_lock(&buf->lock);
-	if (!a->maps++)
+	first = !a->maps++;
+	if (first)
 		buf->nr_mapped++;
 	spin_unlock(&buf->lock);
-	dmabuf_revoke_note_mapped(attach, true);
+	if (first)
+		dmabuf_revoke_note_mapped(attach, true);
 	return sgt;
 
 err_free_table:

@@ -96,6 +96,12 @@ probe HAVE_VFIO_DEVICE_FEATURE_DMA_BUF \
 int conftest(void) { return VFIO_DEVICE_FEATURE_DMA_BUF + sizeof(struct vfio_device_feature_dma_buf); }
 C
 
+probe HAVE_VM_FLAGS_SET \
+	"bc292ab00f6c mm: introduce vma->vm_flags wrapper functions (v6.3): vm_flags_set(); vm_flags became read-only" <<'C'
+#include <linux/mm.h>
+void conftest(struct vm_area_struct *v) { vm_flags_set(v, VM_DONTDUMP); }
+C
+
 {
 	echo "obj-m :="
 	echo "ccflags-y := -Werror -Wno-missing-prototypes -Wno-missing-declarations"
@@ -152,6 +158,13 @@ hdr=$OUT/dmabuf_revoke_compat.h.tmp
 #define dbr_dma_buf_notify(dmabuf) dma_buf_move_notify(dmabuf)
 #else
 #error "neither dma_buf_invalidate_mappings() nor dma_buf_move_notify() exists"
+#endif
+
+/* Set VMA flags: through the wrapper from v6.3, directly before. */
+#ifdef HAVE_VM_FLAGS_SET
+#define dbr_vm_flags_set(vma, flags) vm_flags_set(vma, flags)
+#else
+#define dbr_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
 #endif
 
 /* A legacy (static) importer is one that attached without importer ops. */

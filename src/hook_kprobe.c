@@ -88,7 +88,8 @@ static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 	}
 	if (p == &dbr_kp_att && READ_ONCE(dbr_att_via_dyn))
 		return 0;
-	if (!dmabuf || !dbr_exporter_guarded(dmabuf->exp_name))
+	if (!dmabuf || !dbr_exporter_guarded(dmabuf->exp_name) ||
+	    dbr_track_self_guarded(dmabuf))
 		return 0;
 
 	atomic64_inc(&dbr_hook.hits);

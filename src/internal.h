@@ -58,6 +58,7 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 
 /* track.c */
 void dbr_track_show(struct seq_file *m);
+bool dbr_track_self_guarded(const struct dma_buf *dmabuf);
 void dbr_track_exit(void);
 
 /* sysfs.c, debugfs.c */

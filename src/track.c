@@ -264,6 +264,19 @@ enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_buffer_state, DBR_NS(DMABUF_REVOKE));
 
+/* The hook leaves alone buffers whose exporter applies the check itself. */
+bool dbr_track_self_guarded(const struct dma_buf *dmabuf)
+{
+	struct dbr_tbuf *b;
+	bool guarded;
+
+	spin_lock(&dbr_track_lock);
+	b = tbuf_find((struct dma_buf *)dmabuf);
+	guarded = b && b->guarded;
+	spin_unlock(&dbr_track_lock);
+	return guarded;
+}
+
 /* debugfs "buffers": one line per buffer, one indented line per attachment. */
 void dbr_track_show(struct seq_file *m)
 {

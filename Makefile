@@ -6,6 +6,7 @@
 #   make check [KERNELS="7.0 7.2"]  host unit tests + guest suite on the kernel matrix
 #   make unit                    host unit tests only
 #   make deps                    install the host packages the above need (apt)
+#   make cli                     build the CLI, src/cli/build/dmabuf-revokectl
 #
 # KDIR defaults to the running kernel's headers only for hand builds; DKMS
 # always passes KDIR=${kernel_source_dir}.
@@ -14,7 +15,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 7.0 7.2 7.3
 GEN := $(CURDIR)/generated
 
-.PHONY: modules compat clean demo check unit deps help
+.PHONY: modules compat clean demo check unit deps help cli
 
 modules: compat
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -34,6 +35,9 @@ deps:
 unit: deps
 	$(MAKE) -C tests/unit run
 
+cli:
+	$(MAKE) -C src/cli
+
 check: deps
 	scripts/check.sh $(KERNELS)
 
@@ -41,4 +45,4 @@ demo: deps
 	scripts/demo.sh
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n '2,13p' Makefile

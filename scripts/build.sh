@@ -8,7 +8,7 @@ k=${1:?usage: build.sh KERNEL}
 kd=$(kdir "$k")
 [ -f "$kd/Makefile" ] || die "kernel $k: no headers (run scripts/kernels.sh fetch $k)"
 out=$BUILD/$k
-rm -rf "$out/mod" "$out/selfcheck" "$out/bin"
+rm -rf "$out/mod" "$out/selfcheck" "$out/bin" "$out/cli"
 mkdir -p "$out/mod" "$out/selfcheck" "$out/bin"
 # A private copy per kernel, laid out as DKMS lays out /usr/src/<pkg>-<ver>.
 cp -r "$TOP/Kbuild" "$TOP/Makefile" "$TOP/dkms.conf" "$TOP/src" \
@@ -28,6 +28,12 @@ if [ $rc -eq 0 ]; then
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP/include/uapi" \
 			-o "$out/bin/$(basename "$c" .c)" "$c" >>"$log" 2>&1 || { rc=$?; break; }
 	done
+fi
+# The CLI: host gcc (works for every kernel), dynamically linked against
+# libkmod; guest.sh copies its shared libraries into the initramfs.
+if [ $rc -eq 0 ]; then
+	make -s -C "$TOP/src/cli" OUT="$out/cli" >>"$log" 2>&1 &&
+		cp "$out/cli/dmabuf-revokectl" "$out/bin/" || rc=$?
 fi
 if [ $rc -ne 0 ]; then
 	tail -n 40 "$log" >&2

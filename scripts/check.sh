@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check.sh [KERNEL...]: everything `make check` promises, in order:
-#   host unit tests; per kernel: fetch+verify, build (no warnings), conftest
+#   host unit and CLI tests; per kernel: fetch+verify, build (no warnings), conftest
 #   answers as expected, boot + guest KTAP suite; the harness self-check.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 . "$(dirname "$0")/lib.sh"
@@ -26,13 +26,19 @@ add_counts() {	# add_counts FILE ("pass fail skip")
 	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
 }
 
-# Host unit tests (cmocka, TAP output).
-if stage unit make -s -C "$TOP/tests/unit" run >"$BUILD/results/unit.tap" 2>&1; then :; fi
-cat "$BUILD/results/unit.tap"
-n_ok=$(grep -cE '^ok ' "$BUILD/results/unit.tap" || true)
-n_bad=$(grep -cE '^not ok ' "$BUILD/results/unit.tap" || true)
-PASS=$((PASS + n_ok)) FAIL=$((FAIL + n_bad))
-[ $((n_ok + n_bad)) -gt 0 ] || result fail "unit: no unit test ran"
+# host_tap NAME DIR: host tests in DIR (make run, TAP output), counted.
+host_tap() {
+	local tap=$BUILD/results/$1.tap n_ok n_bad
+	if stage "$1" make -s -C "$2" run >"$tap" 2>&1; then :; fi
+	cat "$tap"
+	n_ok=$(grep -cE '^ok ' "$tap" || true)
+	n_bad=$(grep -cE '^not ok ' "$tap" || true)
+	PASS=$((PASS + n_ok)) FAIL=$((FAIL + n_bad))
+	[ $((n_ok + n_bad)) -gt 0 ] || result fail "$1: no $1 test ran"
+}
+# Host unit tests (cmocka); the CLI's (cmocka + fake sysfs trees).
+host_tap unit "$TOP/tests/unit"
+host_tap cli "$TOP/tests/cli"
 
 for k in $kernels; do
 	manifest_release "$k" >/dev/null

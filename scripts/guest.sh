@@ -61,11 +61,25 @@ stage_module() {	# stage_module NAME: copy NAME and its dependencies
 	done
 }
 
+# Dynamically linked programs in tests/bin (the CLI, on libkmod): their
+# shared libraries and the loader, at the paths ldd names on the host.
+stage_libs() {
+	local f lib
+	for f in "$stage"/tests/bin/*; do
+		while IFS= read -r lib; do
+			[ -e "$stage$lib" ] && continue
+			mkdir -p "$stage$(dirname "$lib")"
+			cp -L "$lib" "$stage$lib"
+		done < <({ ldd "$f" 2>/dev/null || true; } | grep -oE '/[^ ]+')
+	done
+}
+
 make_initramfs() {
 	local m
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,tests/bin,tests/suites,tests/expected,lib/modules/"$rel"/extra}
 	cp -r "$out/bin/." "$stage/tests/bin/"
+	stage_libs
 	cp /bin/busybox "$stage/bin/busybox"
 	ln -s busybox "$stage/bin/sh"
 	install -m 755 "$TOP/tests/guest/init" "$stage/init"

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabuf-revokectl: errno values turned into advice. Each function writes a
+ * message (no program name, no newline) and returns the exit code.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "dmabuf_revoke_core.h"
+#include "explain.h"
+#include "kmodule.h"
+
+/* Where Debian's dkms keeps the key it signs modules with. */
+#define DKMS_MOK "/var/lib/dkms/mok.pub"
+
+void lockdown_mode(const struct ctx *c, char *buf, size_t size)
+{
+	char raw[128], *open, *close;
+
+	buf[0] = '\0';
+	if (ctx_read(c, raw, sizeof(raw), P_LOCKDOWN))
+		return;
+	open = strchr(raw, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!open || !close)
+		return;
+	*close = '\0';
+	snprintf(buf, size, "%s", open + 1);
+}
+
+static const char *release(struct utsname *u)
+{
+	return uname(u) ? "$(uname -r)" : u->release;
+}
+
+int explain_load(const struct ctx *c, const char *module, int err, char *buf,
+		 size_t size)
+{
+	char lock[32];
+	struct utsname u;
+
+	switch (err) {
+	case ENOENT:
+		snprintf(buf, size,
+			 "%s: module not installed for kernel %s: install the dmabuf-revoke DKMS "
+			 "package and linux-headers-%s, then run 'dkms autoinstall'",
+			 module, release(&u), release(&u));
+		return EXIT_UNAVAIL;
+	case EKEYREJECTED:
+	case ENOKEY:
+		snprintf(buf, size,
+			 "%s: module signature rejected (%s): Secure Boot only loads modules signed "
+			 "with an enrolled key; sign it with the DKMS MOK key and enroll that key: "
+			 "'mokutil --import " DKMS_MOK "', reboot and confirm in MokManager",
+			 module, strerror(err));
+		return EXIT_FAIL;
+	case EPERM:
+		lockdown_mode(c, lock, sizeof(lock));
+		if (!strcmp(lock, "integrity") || !strcmp(lock, "confidentiality")) {
+			snprintf(buf, size,
+				 "%s: refused by kernel lockdown (%s): only modules signed with a "
+				 "trusted key load; sign it with the DKMS MOK key and enroll that "
+				 "key: 'mokutil --import " DKMS_MOK "'", module, lock);
+			return EXIT_FAIL;
+		}
+		snprintf(buf, size,
+			 "%s: operation not permitted: loading modules needs root (CAP_SYS_MODULE), "
+			 "and the module must not be blacklisted", module);
+		return EXIT_FAIL;
+	case ENOEXEC:
+		snprintf(buf, size,
+			 "%s: built for another kernel (Exec format error): rebuild it for %s "
+			 "with 'dkms autoinstall'", module, release(&u));
+		return EXIT_FAIL;
+	case EINVAL:
+		snprintf(buf, size,
+			 "%s: the kernel refused a module parameter (Invalid argument); the reason "
+			 "is in the kernel log: dmesg | grep %s", module, module);
+		return EXIT_FAIL;
+	case EEXIST:
+		snprintf(buf, size, "%s: already loaded", module);
+		return EXIT_FAIL;
+	case ERR_SYSROOT_NO_KMOD:
+		snprintf(buf, size,
+			 "%s: not loading a module while DMABUF_REVOKE_SYSROOT is set", module);
+		return EXIT_UNAVAIL;
+	}
+	snprintf(buf, size, "%s: cannot load: %s", module, strerror(err));
+	return EXIT_FAIL;
+}
+
+int explain_unload(const struct ctx *c, const char *module, int err, char *buf,
+		   size_t size)
+{
+	char holders[256];
+
+	switch (err) {
+	case EBUSY:
+	case EAGAIN:
+		module_holders(c, module, holders, sizeof(holders));
+		if (*holders)
+			snprintf(buf, size, "%s: in use by %s: remove those first", module,
+				 holders);
+		else
+			snprintf(buf, size,
+				 "%s: in use (dma-bufs or attachments are still open): close "
+				 "them and retry", module);
+		return EXIT_FAIL;
+	case ENOENT:
+		snprintf(buf, size, "%s: not loaded", module);
+		return EXIT_UNAVAIL;
+	case EPERM:
+		snprintf(buf, size,
+			 "%s: operation not permitted: removing modules needs root", module);
+		return EXIT_FAIL;
+	case ERR_SYSROOT_NO_KMOD:
+		snprintf(buf, size,
+			 "%s: not removing a module while DMABUF_REVOKE_SYSROOT is set", module);
+		return EXIT_UNAVAIL;
+	}
+	snprintf(buf, size, "%s: cannot remove: %s", module, strerror(err));
+	return EXIT_FAIL;
+}
+
+int explain_write(const char *knob, const char *value, int err, char *buf,
+		  size_t size)
+{
+	switch (err) {
+	case EINVAL:
+		snprintf(buf, size,
+			 "%s: the kernel refused '%s' (Invalid argument); nothing was changed; "
+			 "the reason is in the kernel log: dmesg | grep 'dmabuf_revoke: %s'",
+			 knob, value, knob);
+		return EXIT_FAIL;
+	case EACCES:
+	case EPERM:
+		snprintf(buf, size, "%s: permission denied: changing the policy needs root",
+			 knob);
+		return EXIT_FAIL;
+	case ENOSPC:
+		snprintf(buf, size, "%s: the kernel refused '%s': the list is full (%d entries)",
+			 knob, value, DBR_LIST_MAX);
+		return EXIT_FAIL;
+	case ENOENT:
+		snprintf(buf, size, "%s: dmabuf_revoke is not loaded (run '" PROG " enable')",
+			 knob);
+		return EXIT_UNAVAIL;
+	}
+	snprintf(buf, size, "%s: cannot write '%s': %s", knob, value, strerror(err));
+	return EXIT_FAIL;
+}

@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# cli.sh: host tests of the real dmabuf-revokectl binary against fake
+# sysfs/debugfs trees (DMABUF_REVOKE_SYSROOT): arguments and exit codes,
+# text and JSON output, the files it writes. TAP on stdout.
+# With DMABUF_REVOKE_SYSROOT set the CLI never loads or removes a module.
+set -u
+CLI=${DMABUF_REVOKECTL:?set DMABUF_REVOKECTL to the binary}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d /tmp/dbrctl-sh.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+R=$T/root
+N=0 FAILED=0
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+fail() {
+	N=$((N + 1)); FAILED=1; echo "not ok $N - $1"
+	echo "# rc=$RC stdout: $(head -c 600 <<<"$OUT" | tr '\n' '|')"
+	echo "# stderr: $(head -c 600 <<<"$ERR" | tr '\n' '|')"
+}
+skip() { N=$((N + 1)); echo "ok $N - $1 # SKIP $2"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
+
+# run ARGS...: the CLI on the fake root; sets OUT, ERR, RC.
+run() {
+	OUT=$(DMABUF_REVOKE_SYSROOT=$R "$CLI" "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+}
+# t NAME RC [out|err PATTERN] -- ARGS...
+t() {
+	local name=$1 want=$2 where= pat=
+	shift 2
+	if [ "$1" != -- ]; then where=$1 pat=$2; shift 2; fi
+	shift
+	run "$@"
+	local good=1
+	[ "$RC" = "$want" ] || good=0
+	if [ -n "$where" ]; then
+		if [ "$where" = out ]; then grep -qE -- "$pat" <<<"$OUT" || good=0
+		else grep -qE -- "$pat" <<<"$ERR" || good=0; fi
+	fi
+	# Sanitizer reports are failures whatever the exit code.
+	grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' <<<"$ERR" && good=0
+	if [ $good = 1 ]; then ok "$name"; else fail "$name"; fi
+}
+# tj NAME ARGS...: exit 0 and stdout is valid JSON.
+tj() {
+	local name=$1; shift
+	run "$@"
+	if [ "$RC" = 0 ] && python3 -m json.tool <<<"$OUT" >/dev/null 2>&1; then ok "$name"
+	else fail "$name"; fi
+}
+# jq_py EXPR: evaluate a Python expression on the JSON in $OUT (as j).
+jq_py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" <<<"$OUT"; }
+content() { cat "$1" 2>/dev/null; }
+P=$R/sys/module/dmabuf_revoke/parameters
+
+put() { mkdir -p "$(dirname "$1")"; printf '%s\n' "$2" >"$1"; }
+COUNTERS="attach_checked attach_allowed attach_audited attach_refused class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
+
+# A tree with dmabuf_revoke loaded as the kernel would show it.
+mk_loaded() {
+	rm -rf "$R"
+	mkdir -p "$R/sys/kernel/debug" "$R/dev"
+	put "$R/sys/module/dmabuf_revoke/initstate" live
+	put "$R/sys/module/dmabuf_revoke/version" 0.1.0
+	put "$P/policy" enforce
+	put "$P/strict" N
+	put "$P/deny" ""
+	put "$P/allow" ""
+	put "$P/exporters" vfio_pci_core
+	put "$R/sys/kernel/dmabuf_revoke/version" 0.1.0
+	put "$R/sys/kernel/dmabuf_revoke/kernel_attach_revocable" 0
+	local c i=0
+	for c in $COUNTERS; do i=$((i + 1)); put "$R/sys/kernel/dmabuf_revoke/counters/$c" $i; done
+	D=$R/sys/kernel/debug/dmabuf_revoke
+	mkdir -p "$D"
+	cat >"$D/buffers" <<'B'
+buffer 00000000a1b2c3d4 exporter=dmabuf_revoke_exporter size=16384 guarded=1 state=live stale=0
+  attachment 0000000011112222 dev=dmabuf_revoke_importer class=revocable mapped=1 callback=dbr_imp_compliant_move_notify [dmabuf_revoke_importer]
+  attachment 0000000033334444 dev=dmabuf_revoke_importer class=legacy mapped=1 callback=-
+buffer 00000000e5f60718 exporter=vfio_pci_core size=4096 guarded=0 state=revoked stale=1
+  attachment 0000000055556666 dev=0000:00:04.0 class=denied mapped=0 callback=ib_umem_dmabuf_unsupported_move_notify [ib_core]
+B
+	put "$D/registry" "builtin-deny ib_umem_dmabuf_unsupported_move_notify"
+	put "$D/policy" "policy enforce"
+}
+mk_empty() { rm -rf "$R"; mkdir -p "$R/sys/module" "$R/sys/kernel/debug" "$R/dev"; }
+
+VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
+
+# --- global arguments --------------------------------------------------------
+mk_empty
+t "--version prints the dkms.conf version" 0 out "^dmabuf-revokectl $VERSION\$" -- --version
+t "-V prints the version" 0 out "^dmabuf-revokectl $VERSION\$" -- -V
+t "--help shows commands and exit codes" 0 out "3  not available" -- --help
+t "-h shows the help" 0 out "^Usage: dmabuf-revokectl" -- -h
+t "no command is a usage error" 2 err "no command given" --
+t "unknown command is a usage error" 2 err "unknown command 'frobnicate'" -- frobnicate
+t "unknown global option is a usage error" 2 err "unknown option '--bogus'" -- --bogus status
+t "usage errors point at --help" 2 err "Try 'dmabuf-revokectl --help'" -- frobnicate
+for c in status enable disable policy strict deny allow list selftest; do
+	t "$c --help" 0 out "^Usage: dmabuf-revokectl $c" -- "$c" --help
+done
+t "-h works per command" 0 out "^Usage: dmabuf-revokectl policy" -- policy -h
+t "unknown per-command option is a usage error" 2 err "status: unknown option '--frob'" -- status --frob
+t "--json on a command without JSON output" 2 err "has no --json output" -- --json enable
+t "--json on selftest" 2 err "has no --json output" -- selftest --json
+t "--json on disable" 2 err "has no --json output" -- --json disable
+t "status takes no operands" 2 err "unexpected 'x'" -- status x
+
+# --- status --------------------------------------------------------------------
+mk_empty
+t "status: not loaded exits 3" 3 out "dmabuf_revoke +not loaded" -- status
+t "status: not loaded shows - for the knobs" 3 out "^  policy +-\$" -- status
+run --json status
+check "status --json when not loaded is valid JSON with nulls" \
+	jq_py 'j["modules"]["dmabuf_revoke"]["loaded"] is False and j["policy"] is None and j["counters"]["attach_refused"] is None'
+check "status --json when not loaded exits 3" test "$RC" = 3
+mk_loaded
+t "status: loaded exits 0" 0 out "dmabuf_revoke +live +0\\.1\\.0" -- status
+t "status shows the policy" 0 out "^  policy +enforce\$" -- status
+t "status shows the counters" 0 out "^  attach_refused +4\$" -- status
+t "status: hook not there yet shows -" 0 out "^  state +-\$" -- status
+t "status: kernel without dma_buf_attach_revocable" 0 out "upstream enforcement.*: no" -- status
+tj "status --json is valid JSON" status --json
+check "status --json has every section" jq_py \
+	'all(k in j for k in ("version","modules","policy","strict","deny","allow","exporters","hook","livepatch","kernel_attach_revocable","counters"))'
+check "status --json values" jq_py \
+	'j["policy"]=="enforce" and j["strict"] is False and j["exporters"]==["vfio_pci_core"] and j["deny"]==[] and j["counters"]["attach_checked"]==1 and j["kernel_attach_revocable"] is False and j["hook"]["state"] is None'
+run --json status
+OUT2=$OUT
+run status --json
+check "global --json equals per-command --json" test "$OUT" = "$OUT2"
+put "$R/sys/kernel/dmabuf_revoke/hook/backend" kprobe
+put "$R/sys/kernel/dmabuf_revoke/hook/target" vfio_pci_core_attach
+put "$R/sys/kernel/dmabuf_revoke/hook/state" "failed: symbol not found"
+put "$R/sys/kernel/dmabuf_revoke/hook/hits" 12
+put "$R/sys/kernel/dmabuf_revoke/hook/missed" 0
+put "$R/sys/kernel/dmabuf_revoke/kernel_attach_revocable" 1
+put "$P/deny" "foo_notify,mod:ib_core"
+t "status shows the hook state" 0 out "^  state +failed: symbol not found\$" -- status
+t "status: kernel with dma_buf_attach_revocable" 0 out "upstream enforcement.*: yes" -- status
+run status --json
+check "status --json hook and lists" jq_py \
+	'j["hook"]=={"backend":"kprobe","target":"vfio_pci_core_attach","state":"failed: symbol not found","hits":12,"missed":0} and j["deny"]==["foo_notify","mod:ib_core"] and j["kernel_attach_revocable"] is True'
+mkdir -p "$R/sys/module/dmabuf_revoke_livepatch" "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch"
+put "$R/sys/module/dmabuf_revoke_livepatch/initstate" live
+put "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch/enabled" 1
+put "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch/transition" 0
+t "status shows the livepatch" 0 out "livepatch +enabled=1 transition=0" -- status
+run status --json
+check "status --json livepatch" jq_py 'j["livepatch"]=={"enabled":1,"transition":0} and j["modules"]["dmabuf_revoke_livepatch"]["loaded"]'
+
+# --- policy / strict ---------------------------------------------------------
+mk_loaded
+t "policy get" 0 out "^enforce\$" -- policy get
+tj "policy get --json is valid JSON" policy get --json
+check "policy get --json value" jq_py 'j=={"policy":"enforce"}'
+t "policy set audit" 0 -- policy set audit
+check_eq_file() { [ "$(content "$1")" = "$2" ]; }
+check "policy set wrote the parameter" check_eq_file "$P/policy" audit
+for bad in bogus Enforce "" "enforce enforce" offf; do
+	t "policy set '$bad' refused with exit 2" 2 err "is not one of off, audit, enforce" -- policy set "$bad"
+done
+check "policy unchanged after bad values" check_eq_file "$P/policy" audit
+t "policy set without value" 2 err "missing value" -- policy set
+t "policy set with two values" 2 err "one value only" -- policy set off audit
+t "policy without subcommand" 2 err "missing 'get' or 'set'" -- policy
+t "policy unknown subcommand" 2 err "unknown subcommand 'show'" -- policy show
+t "policy get with an operand" 2 err "unexpected 'x'" -- policy get x
+t "policy set --json refused" 2 err "no --json output" -- policy set --json off
+t "strict get" 0 out "^N\$" -- strict get
+run strict get --json
+check "strict get --json is a boolean" jq_py 'j=={"strict":False}'
+t "strict set Y" 0 -- strict set Y
+check "strict set wrote Y" check_eq_file "$P/strict" Y
+t "strict set 0 writes N" 0 -- strict set 0
+check "strict set 0 wrote N" check_eq_file "$P/strict" N
+t "strict set maybe refused" 2 err "'maybe' is not Y or N" -- strict set maybe
+# The kernel's EINVAL: a file whose write(2) fails with EINVAL.
+ln -sf /proc/self/oom_score_adj "$P/policy"
+t "kernel EINVAL reported clearly (exit 1)" 1 err "policy: the kernel refused 'off' \\(Invalid argument\\); nothing was changed.*dmesg" -- policy set off
+ln -sf /dev/full "$P/deny"
+t "kernel ENOSPC: list is full" 1 err "the list is full" -- deny add x
+mk_loaded
+if [ "$(id -u)" != 0 ]; then
+	chmod 444 "$P/policy"
+	t "permission denied says root is needed" 1 err "needs root" -- policy set off
+else
+	skip "permission denied says root is needed" "running as root: file modes do not apply"
+fi
+mk_empty
+t "policy get when not loaded exits 3" 3 err "dmabuf_revoke is not loaded" -- policy get
+t "policy set when not loaded exits 3" 3 err "not loaded" -- policy set off
+t "bad value is checked before loaded-ness (exit 2)" 2 -- policy set bogus
+
+# --- deny / allow ------------------------------------------------------------
+mk_loaded
+t "deny add two entries" 0 -- deny add foo_notify mod:ib-core
+check "deny add wrote one edit, module name normalised" check_eq_file "$P/deny" "+foo_notify +mod:ib_core"
+t "deny add sym:NAME" 0 -- deny add sym:bar.cold
+check "sym: prefix stored as the bare symbol" check_eq_file "$P/deny" "+bar.cold"
+put "$P/deny" "x"
+for bad in a/b "a b" a,b "" "mod:" "sym:" "mod:a.b" "$(printf 'a%.0s' $(seq 100))"; do
+	t "deny add '${bad:0:20}' refused with exit 2" 2 err "invalid entry" -- deny add "$bad"
+done
+t "deny add +x explains the syntax" 2 err "without \\+/-" -- deny add +x
+t "deny add without entry" 2 err "missing ENTRY" -- deny add
+t "deny with unknown subcommand" 2 err "unknown subcommand 'set'" -- deny set x
+t "deny add --json refused" 2 err "no --json output" -- deny add --json x
+check "deny unchanged after bad entries" check_eq_file "$P/deny" x
+put "$P/deny" "a_notify,mod:ib_core"
+t "deny del of an absent entry fails (exit 1)" 1 err "'nope' is not in the list" -- deny del nope
+check "and changes nothing" check_eq_file "$P/deny" "a_notify,mod:ib_core"
+t "deny del present entry" 0 -- deny del mod:ib-core
+check "deny del wrote a removal" check_eq_file "$P/deny" "-mod:ib_core"
+put "$P/deny" "a_notify,mod:ib_core"
+t "deny list" 0 out "^mod:ib_core\$" -- deny list
+run deny list
+check "deny list prints one entry per line" test "$OUT" = "$(printf 'a_notify\nmod:ib_core')"
+tj "deny list --json is valid JSON" deny list --json
+check "deny list --json value" jq_py 'j=={"deny":["a_notify","mod:ib_core"]}'
+run allow list --json
+check "allow list --json empty list" jq_py 'j=={"allow":[]}'
+t "allow add" 0 -- allow add dbr_imp_stub_move_notify
+check "allow add wrote the allow parameter" check_eq_file "$P/allow" "+dbr_imp_stub_move_notify"
+t "deny clear" 0 -- deny clear
+check "deny clear wrote an empty list" check_eq_file "$P/deny" ""
+t "deny clear takes no operand" 2 err "unexpected 'x'" -- deny clear x
+mk_empty
+t "deny list when not loaded exits 3" 3 err "not loaded" -- deny list
+t "deny add bad entry when not loaded still exit 2" 2 -- deny add a/b
+
+# --- list ----------------------------------------------------------------------
+mk_loaded
+t "list prints the table header" 0 out "^BUFFER +EXPORTER +SIZE +GUARDED +STATE +STALE" -- list
+t "list prints a buffer row" 0 out "^00000000e5f60718 +vfio_pci_core +4096 +no +revoked +1\$" -- list
+t "list prints an attachment row" 0 out "^  0000000011112222 +dmabuf_revoke_importer +revocable +1 dbr_imp_compliant_move_notify \\[dmabuf_revoke_importer\\]\$" -- list
+t "list prints an attachment without callback" 0 out "^  0000000033334444 .* legacy +1 -\$" -- list
+t "list counts" 0 out "^2 buffers, 3 attachments\$" -- list
+tj "list --json is valid JSON" list --json
+check "list --json structure" jq_py \
+	'len(j["buffers"])==2 and j["buffers"][0]["size"]==16384 and j["buffers"][0]["guarded"] is True and len(j["buffers"][0]["attachments"])==2 and j["buffers"][0]["attachments"][1]["callback"] is None and j["buffers"][1]["attachments"][0]["callback_module"]=="ib_core" and j["buffers"][1]["state"]=="revoked"'
+: >"$D/buffers"
+t "list with no buffers" 0 out "^0 buffers, 0 attachments\$" -- list
+run list --json
+check "list --json with no buffers" jq_py 'j=={"buffers":[]}'
+printf 'buffer 0 exporter=x size=1 guarded=1 state=live stale=0\nwhat is this\n' >"$D/buffers"
+t "list with an unparsable line exits 1" 1 err "cannot parse line 2" -- list
+rm -rf "$D"
+t "list without the debugfs directory: debugfs not mounted (exit 3)" 3 err "is debugfs mounted" -- list
+mk_empty
+t "list when not loaded exits 3" 3 err "not loaded" -- list
+
+# --- enable / disable ----------------------------------------------------------
+mk_empty
+t "enable --policy bogus" 2 err "policy 'bogus' is not one of" -- enable --policy bogus
+t "enable --backend foo" 2 err "backend 'foo' is not kprobe or livepatch" -- enable --backend foo
+t "enable --policy without value" 2 err "needs a value" -- enable --policy
+t "enable with an operand" 2 err "unexpected 'now'" -- enable now
+t "enable --backend livepatch without CONFIG_LIVEPATCH (exit 3)" 3 err "CONFIG_LIVEPATCH" -- enable --backend livepatch
+t "enable never loads a module under a fake root (exit 3)" 3 err "not loading a module while DMABUF_REVOKE_SYSROOT" -- enable
+mk_loaded
+t "enable when loaded applies the policy through sysfs" 0 out "already loaded; policy applied" -- enable --policy audit --strict
+check "enable wrote policy" check_eq_file "$P/policy" audit
+check "enable wrote strict" check_eq_file "$P/strict" Y
+t "enable when loaded prints the result" 0 out "^enabled: policy=audit strict=Y hook=-\$" -- enable -p audit
+t "disable --timeout abc" 2 err "not a number of seconds" -- disable --timeout abc
+t "disable --timeout -1" 2 err "not a number of seconds" -- disable --timeout -1
+t "disable with an operand" 2 err "unexpected 'x'" -- disable x
+mk_empty
+t "disable with nothing loaded is not an error" 0 out "nothing to do" -- disable
+mk_loaded
+mkdir -p "$R/sys/module/dmabuf_revoke_livepatch"
+put "$R/sys/module/dmabuf_revoke_livepatch/initstate" live
+L=$R/sys/kernel/livepatch/dmabuf_revoke_livepatch
+put "$L/enabled" 1
+put "$L/transition" 1
+SECONDS=0
+t "disable: livepatch transition timeout (exit 1)" 1 err "transition is still running after 1 s" -- disable --timeout 1
+check "disable waited about the timeout" test "$SECONDS" -le 3
+check "disable wrote 0 to the livepatch's enabled" check_eq_file "$L/enabled" 0
+put "$L/transition" 0
+t "disable: never removes a module under a fake root (exit 3)" 3 err "not removing a module while DMABUF_REVOKE_SYSROOT" -- disable
+
+# --- selftest --------------------------------------------------------------------
+t "selftest takes no operands" 2 err "unexpected 'x'" -- selftest x
+mk_empty
+t "selftest cannot load modules under a fake root (exit 3)" 3 err "not loading a module" -- selftest
+mk_loaded
+for m in dmabuf_revoke_exporter dmabuf_revoke_importer; do put "$R/sys/module/$m/initstate" live; done
+t "selftest without the test devices exits 3" 3 err "cannot open .*/dev/dmabuf_revoke_exporter" -- selftest
+: >"$R/dev/dmabuf_revoke_exporter"
+: >"$R/dev/dmabuf_revoke_importer"
+put "$P/policy" audit
+t "selftest on devices that do not answer: FAIL, exit 1" 1 out "^FAIL enforce: legacy import refused" -- selftest
+check "selftest prints a summary" grep -qE '^selftest: 0 passed, 6 failed$' <<<"$OUT"
+check "selftest restores the policy" check_eq_file "$P/policy" audit
+
+# --- the real system, read only ------------------------------------------------
+OUT=$("$CLI" status 2>"$T/err"); RC=$?; ERR=$(cat "$T/err")
+real_ok() {
+	{ [ "$RC" = 0 ] || [ "$RC" = 3 ]; } && grep -q '^  dmabuf_revoke_importer ' <<<"$OUT" &&
+		! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' <<<"$ERR"
+}
+check "status on the real system (libkmod) exits 0 or 3 and lists the modules" real_ok
+
+echo "1..$N"
+exit $FAILED

@@ -7,6 +7,7 @@
 #   make unit                    host unit tests only
 #   make deps                    install the host packages the above need (apt)
 #   make cli                     build the CLI, src/cli/build/dmabuf-revokectl
+#   make checkpatch              the kernel's checkpatch.pl on the kernel sources
 #
 # KDIR defaults to the running kernel's headers only for hand builds; DKMS
 # always passes KDIR=${kernel_source_dir}.
@@ -15,7 +16,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 7.0 7.2 7.3
 GEN := $(CURDIR)/generated
 
-.PHONY: modules compat clean demo check unit deps help cli
+.PHONY: modules compat clean demo check unit deps help cli checkpatch
 
 modules: compat
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -38,6 +39,9 @@ unit: deps
 cli:
 	$(MAKE) -C src/cli
 
+checkpatch: deps
+	scripts/checkpatch.sh
+
 check: deps
 	scripts/check.sh $(KERNELS)
 
@@ -45,4 +49,4 @@ demo: deps
 	scripts/demo.sh
 
 help:
-	@sed -n '2,13p' Makefile
+	@sed -n '2,14p' Makefile

@@ -128,7 +128,9 @@ hdr=$OUT/dmabuf_revoke_compat.h.tmp
 	for p in "${PROBES[@]}"; do
 		[ "$p" = CONFTEST_BASELINE ] && continue
 		echo "/* $(cat "$TMP/$p.why") */"
+		# HAVE_X for #ifdef, DBR_HAS_X (0/1) for C expressions.
 		if have "$p"; then echo "#define $p 1"; else echo "#undef $p"; fi
+		echo "#define DBR_HAS_${p#HAVE_} $(have "$p" && echo 1 || echo 0)"
 	done
 	cat <<'H'
 

@@ -83,7 +83,7 @@ static const char *state_locked(char *buf, size_t size)
 	}
 	if (dbr_hook.backend == DBR_BACKEND_LIVEPATCH && !dbr_hook.lp_enabled)
 		return "waiting";
-	if (IS_ENABLED(HAVE_DMA_BUF_ATTACH_REVOCABLE))
+	if (DBR_HAS_DMA_BUF_ATTACH_REVOCABLE)
 		return "upstream-enforced";
 	return dbr_hook.vfio_loaded ? "armed" : "waiting";
 }
@@ -115,7 +115,7 @@ static ssize_t target_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 	return sysfs_emit(buf, "%s; vfio_pci_core %s%s\n", what,
 			  dbr_hook.vfio_loaded ? "loaded" : "not loaded",
-			  IS_ENABLED(HAVE_VFIO_DEVICE_FEATURE_DMA_BUF) ? "" :
+			  DBR_HAS_VFIO_DEVICE_FEATURE_DMA_BUF ? "" :
 			  ", exports no dma-bufs on this kernel");
 }
 

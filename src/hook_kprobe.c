@@ -94,7 +94,7 @@ static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 
 	atomic64_inc(&dbr_hook.hits);
 	/* v7.1+ vfio-pci refuses callback-less importers itself. */
-	upstream = IS_ENABLED(HAVE_DMA_BUF_ATTACH_REVOCABLE) &&
+	upstream = DBR_HAS_DMA_BUF_ATTACH_REVOCABLE &&
 		   !strcmp(dmabuf->exp_name, "vfio_pci_core");
 	if (!dbr_check(dmabuf, dev, ops, upstream))
 		return 0;
@@ -163,11 +163,10 @@ static const char *dbr_selftest(void)
 	WRITE_ONCE(dbr_st_buf, buf);
 
 	a = dma_buf_dynamic_attach(buf, dev, &dbr_st_importer, NULL);
-	if (!atomic_read(&dbr_st_dyn)) {
+	if (!atomic_read(&dbr_st_dyn))
 		bad = "probe on dma_buf_dynamic_attach did not fire";
-	} else if (a != ERR_PTR(-EOPNOTSUPP)) {
+	else if (a != ERR_PTR(-EOPNOTSUPP))
 		bad = "refusal did not reach the caller of dma_buf_dynamic_attach";
-	}
 	if (!IS_ERR(a))
 		dma_buf_detach(buf, a);
 	if (bad)
@@ -175,11 +174,10 @@ static const char *dbr_selftest(void)
 
 	atomic_set(&dbr_st_dyn, 0);
 	a = dma_buf_attach(buf, dev);
-	if (atomic_read(&dbr_st_dyn)) {
+	if (atomic_read(&dbr_st_dyn))
 		dbr_att_via_dyn = true;
-	} else if (!atomic_read(&dbr_st_att)) {
+	else if (!atomic_read(&dbr_st_att))
 		bad = "dma_buf_attach is seen by neither probe";
-	}
 	if (!IS_ERR(a))
 		dma_buf_detach(buf, a);
 	if (!bad)

@@ -29,7 +29,7 @@ static ssize_t kernel_attach_revocable_show(struct kobject *kobj,
 					    struct kobj_attribute *attr,
 					    char *buf)
 {
-	return sysfs_emit(buf, "%d\n", IS_ENABLED(HAVE_DMA_BUF_ATTACH_REVOCABLE));
+	return sysfs_emit(buf, "%d\n", DBR_HAS_DMA_BUF_ATTACH_REVOCABLE);
 }
 static struct kobj_attribute kernel_attach_revocable_attr =
 	__ATTR_RO(kernel_attach_revocable);

@@ -21,16 +21,20 @@
  * attach and cache the mapping until detach).
  */
 #define DBR_EXP_PIN_CAPABLE	(1u << 0)
-/* Its attach calls dmabuf_revoke_check_attach(); without it the buffer is
- * "unguarded", like vfio-pci's, and only the shim's hook can guard it. */
+/*
+ * Its attach calls dmabuf_revoke_check_attach(); without it the buffer is
+ * "unguarded", like vfio-pci's, and only the shim's hook can guard it.
+ */
 #define DBR_EXP_GUARDED		(1u << 1)
 #define DBR_EXP_FLAGS_ALL	(DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED)
 
 /* Largest buffer, in bytes; size must be a non-zero multiple of the page. */
 #define DBR_EXP_MAX_SIZE	(64u << 20)
 
-/* Longest wait for unmaps in DBR_EXP_REVOKE (and the module parameter
- * revoke_timeout_ms), in milliseconds. */
+/*
+ * Longest wait for unmaps in DBR_EXP_REVOKE (and the module parameter
+ * revoke_timeout_ms), in milliseconds.
+ */
 #define DBR_EXP_MAX_TIMEOUT_MS	60000u
 
 struct dbr_exp_create {
@@ -49,11 +53,17 @@ struct dbr_exp_create {
  */
 struct dbr_exp_revoke {
 	__s32 fd;		/* in: a dma-buf of this exporter */
-	__u32 timeout_ms;	/* in: wait for unmaps; 0 = module parameter
-				 * revoke_timeout_ms; <= DBR_EXP_MAX_TIMEOUT_MS */
+	/*
+	 * in: wait for unmaps; 0 = module parameter
+	 * revoke_timeout_ms; <= DBR_EXP_MAX_TIMEOUT_MS
+	 */
+	__u32 timeout_ms;
 	__u32 stale;		/* out: attachments still mapped at the end */
-	__u32 notified;		/* out: attachments whose importer callback
-				 * was called (importer ops with a callback) */
+	/*
+	 * out: attachments whose importer callback
+	 * was called (importer ops with a callback)
+	 */
+	__u32 notified;
 };
 
 struct dbr_exp_status {

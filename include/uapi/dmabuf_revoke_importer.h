@@ -19,12 +19,21 @@
 
 enum dbr_imp_mode {
 	DBR_IMP_LEGACY = 0,	/* dma_buf_attach(), map, hold (DRM PRIME-like) */
-	DBR_IMP_STUB = 1,	/* dynamic, p2p, pins where the exporter can,
-				 * callback only counts (RDMA-like, <= 7.0) */
-	DBR_IMP_NOCB = 2,	/* dynamic, p2p, pins, no callback (RDMA on
-				 * 7.1+); EOPNOTSUPP on older kernels */
-	DBR_IMP_COMPLIANT = 3,	/* callback unmaps; maps again only on
-				 * DBR_IMP_REMAP and only if not revoked */
+	/*
+	 * dynamic, p2p, pins where the exporter can,
+	 * callback only counts (RDMA-like, <= 7.0)
+	 */
+	DBR_IMP_STUB = 1,
+	/*
+	 * dynamic, p2p, pins, no callback (RDMA on
+	 * 7.1+); EOPNOTSUPP on older kernels
+	 */
+	DBR_IMP_NOCB = 2,
+	/*
+	 * callback unmaps; maps again only on
+	 * DBR_IMP_REMAP and only if not revoked
+	 */
+	DBR_IMP_COMPLIANT = 3,
 	DBR_IMP_MODES,
 };
 
@@ -43,24 +52,33 @@ struct dbr_imp_status {
 	__u32 id;		/* in */
 	__u32 mode;		/* out: enum dbr_imp_mode */
 	__u32 mapped;		/* out: this importer holds a mapping now */
-	__u32 pinned;		/* out: holds a pin the exporter granted (an
-				 * exporter without pin op grants none) */
+	/*
+	 * out: holds a pin the exporter granted (an
+	 * exporter without pin op grants none)
+	 */
+	__u32 pinned;
 	__u32 notifications;	/* out: revocation callbacks received */
-	__u32 stale;		/* out: holds a mapping (its own or the core's
-				 * cached one) of a revoked buffer: notified
-				 * after the mapping was made, or the registry
-				 * says the buffer is revoked */
+	/*
+	 * out: holds a mapping (its own or the core's cached one) of a
+	 * revoked buffer: notified after the mapping was made, or the
+	 * registry says the buffer is revoked
+	 */
+	__u32 stale;
 	__u32 maps;		/* out: successful maps so far */
 	__s32 last_map_err;	/* out: 0 or -errno of the last map attempt */
-	__u32 core_cached;	/* out: 1 if the dma-buf core itself mapped
-				 * this attachment at attach and keeps that
-				 * mapping until detach (kernels before v6.16,
-				 * when importer and exporter differ in being
-				 * dynamic); unmapping cannot release it */
+	/*
+	 * out: 1 if the dma-buf core itself mapped this attachment at attach
+	 * and keeps that mapping until detach (kernels before v6.16, when
+	 * importer and exporter differ in being dynamic); unmapping cannot
+	 * release it
+	 */
+	__u32 core_cached;
 };
 
-/* Register this module's ops for a mode with the registry (test of the
- * registration API). Legacy has no ops; nocb only exists on 7.1+. */
+/*
+ * Register this module's ops for a mode with the registry (test of the
+ * registration API). Legacy has no ops; nocb only exists on 7.1+.
+ */
 struct dbr_imp_register {
 	__u32 mode;		/* in: enum dbr_imp_mode, not DBR_IMP_LEGACY */
 	__u32 cap;		/* in: 1 = revocable, 0 = not revocable */
@@ -69,8 +87,10 @@ struct dbr_imp_register {
 #define DBR_IMP_IOC_MAGIC	'y'
 #define DBR_IMP_IMPORT	_IOWR(DBR_IMP_IOC_MAGIC, 0x00, struct dbr_imp_import)
 #define DBR_IMP_STATUS	_IOWR(DBR_IMP_IOC_MAGIC, 0x01, struct dbr_imp_status)
-/* Argument: id. Maps again if not mapped; fails (and records the error in
- * last_map_err) if the buffer is revoked or the map fails. */
+/*
+ * Argument: id. Maps again if not mapped; fails (and records the error in
+ * last_map_err) if the buffer is revoked or the map fails.
+ */
 #define DBR_IMP_REMAP	_IOW(DBR_IMP_IOC_MAGIC, 0x02, __u32)
 /* Argument: id. Unmaps, unpins, detaches and forgets the import. */
 #define DBR_IMP_RELEASE	_IOW(DBR_IMP_IOC_MAGIC, 0x03, __u32)

@@ -41,10 +41,12 @@ static int revoke_timeout_set(const char *val, const struct kernel_param *kp)
 	int ret;
 
 	ret = kstrtouint(val, 0, &ms);
-	if (ret)
-		return ret;
-	if (!ms || ms > DBR_EXP_MAX_TIMEOUT_MS)
+	if (ret || !ms || ms > DBR_EXP_MAX_TIMEOUT_MS) {
+		pr_warn("revoke_timeout_ms: '%.*s' is not a number of ms in 1..%u\n",
+			(int)min_t(size_t, strcspn(val, "\n"), 32), val,
+			DBR_EXP_MAX_TIMEOUT_MS);
 		return -EINVAL;
+	}
 	WRITE_ONCE(revoke_timeout_ms, ms);
 	return 0;
 }

@@ -6,13 +6,15 @@
 . /tests/ktap.sh
 DBR_GROUPS="exporter legacy stub nocb compliant guarded register release badinput"
 set -- $DBR_GROUPS
-ktap_plan $(($# + 6))
+ktap_plan $(($# + 8))
 
 check "modprobe dmabuf_revoke_exporter" modprobe dmabuf_revoke_exporter
 check "modprobe dmabuf_revoke_importer" modprobe dmabuf_revoke_importer
 
 P=/sys/module/dmabuf_revoke_exporter/parameters/revoke_timeout_ms
 check "revoke_timeout_ms rejects 0" sh -c "! echo 0 >$P 2>/dev/null"
+check "revoke_timeout_ms rejects junk" sh -c "! echo 5x >$P 2>/dev/null"
+check "and says why" sh -c "dmesg | grep -q \"dmabuf_revoke_exporter: revoke_timeout_ms: '5x' is not a number of ms in 1..60000\""
 check "revoke_timeout_ms accepts 200" sh -c "echo 200 >$P && [ \$(cat $P) = 200 ]"
 
 for g in $DBR_GROUPS; do

@@ -156,38 +156,59 @@ static void case_legacy_refused(struct st *s)
 	result(s, true, name, NULL);
 }
 
-static void case_compliant(struct st *s)
+/*
+ * Create a buffer, import it in @mode (reporting @acc) and revoke it.
+ * Returns the buffer fd with @id, @rv and @st filled, or -1 after
+ * reporting @rev as failed.
+ */
+static int import_and_revoke(struct st *s, unsigned int mode, const char *acc,
+			     const char *rev, unsigned int *id,
+			     struct dbr_exp_revoke *rv, struct dbr_imp_status *st)
 {
-	const char *acc = "enforce: compliant import accepted";
-	const char *rev = "enforce: compliant importer notified on revoke, nothing stale";
-	struct dbr_exp_revoke rv;
-	struct dbr_imp_status st;
-	unsigned int id = 0;
 	int buf, ret;
 
 	buf = create_buffer(s);
 	if (buf < 0) {
 		result(s, false, acc, "create buffer: %s", strerror(-buf));
 		result(s, false, rev, "no buffer");
-		return;
+		return -1;
 	}
-	ret = import(s, buf, DBR_IMP_COMPLIANT, &id);
+	ret = import(s, buf, mode, id);
 	result(s, !ret, acc, "import returned %s", strerror(-ret));
 	if (ret) {
 		close(buf);
 		result(s, false, rev, "not imported");
-		return;
+		return -1;
 	}
-	ret = revoke_buffer(s, buf, &rv);
+	ret = revoke_buffer(s, buf, rv);
 	if (!ret)
-		ret = imp_status(s, id, &st);
-	if (ret)
+		ret = imp_status(s, *id, st);
+	if (ret) {
 		result(s, false, rev, "revoke/status: %s", strerror(-ret));
-	else
-		result(s, st.notifications >= 1 && rv.notified >= 1 && !rv.stale &&
-			  !st.stale && !st.mapped, rev,
-		       "notifications=%u notified=%u stale=%u/%u mapped=%u",
-		       st.notifications, rv.notified, rv.stale, st.stale, st.mapped);
+		release(s, *id);
+		close(buf);
+		return -1;
+	}
+	return buf;
+}
+
+static void case_compliant(struct st *s)
+{
+	const char *rev = "enforce: compliant importer notified on revoke, nothing stale";
+	struct dbr_exp_revoke rv;
+	struct dbr_imp_status st;
+	unsigned int id = 0;
+	int buf;
+
+	buf = import_and_revoke(s, DBR_IMP_COMPLIANT,
+				"enforce: compliant import accepted", rev,
+				&id, &rv, &st);
+	if (buf < 0)
+		return;
+	result(s, st.notifications >= 1 && rv.notified >= 1 && !rv.stale &&
+		  !st.stale && !st.mapped, rev,
+	       "notifications=%u notified=%u stale=%u/%u mapped=%u",
+	       st.notifications, rv.notified, rv.stale, st.stale, st.mapped);
 	release(s, id);
 	close(buf);
 }
@@ -218,34 +239,18 @@ static void case_audit_legacy(struct st *s)
 
 static void case_off_stub(struct st *s)
 {
-	const char *acc = "off: stub import accepted";
 	const char *rev = "off: stub importer ignores the revoke and is left stale";
 	struct dbr_exp_revoke rv;
 	struct dbr_imp_status st;
 	unsigned int id = 0;
-	int buf, ret;
+	int buf;
 
-	buf = create_buffer(s);
-	if (buf < 0) {
-		result(s, false, acc, "create buffer: %s", strerror(-buf));
-		result(s, false, rev, "no buffer");
+	buf = import_and_revoke(s, DBR_IMP_STUB, "off: stub import accepted",
+				rev, &id, &rv, &st);
+	if (buf < 0)
 		return;
-	}
-	ret = import(s, buf, DBR_IMP_STUB, &id);
-	result(s, !ret, acc, "import returned %s", strerror(-ret));
-	if (ret) {
-		close(buf);
-		result(s, false, rev, "not imported");
-		return;
-	}
-	ret = revoke_buffer(s, buf, &rv);
-	if (!ret)
-		ret = imp_status(s, id, &st);
-	if (ret)
-		result(s, false, rev, "revoke/status: %s", strerror(-ret));
-	else
-		result(s, rv.stale == 1 && st.stale == 1 && st.mapped == 1, rev,
-		       "stale=%u/%u mapped=%u", rv.stale, st.stale, st.mapped);
+	result(s, rv.stale == 1 && st.stale == 1 && st.mapped == 1, rev,
+	       "stale=%u/%u mapped=%u", rv.stale, st.stale, st.mapped);
 	release(s, id);
 	close(buf);
 }

@@ -63,7 +63,9 @@ vrow() {	# vrow LABEL MODE [dbr_vfio options]
 		n=$(get after_notifications)
 		m=$(get map_err)
 		m=${m:+, map ${m}}
-		if [ "$(get after_attached)" = 1 ] && [ "$_m" != compliant ]; then
+		if [ "$_m" != compliant ] && [ "$1" = --nomap ]; then
+			after="still attached (notified ${n}x, ignored; never mapped)"
+		elif [ "$(get after_attached)" = 1 ] && [ "$_m" != compliant ]; then
 			after="STILL ATTACHED (notified ${n}x, ignored${m}): hazard"
 		else
 			after="notified ${n}x, holds nothing${m}: safe"
@@ -88,6 +90,8 @@ if have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
 	vrow "enforce+deny stub" stub $nm
 	echo "" >$P/deny
 	vrow enforce compliant
+	have HAVE_DMA_BUF_ATTACH_REVOCABLE &&
+		ktap_diag "(7.1+: vfio-pci refuses callback-less importers; its revoke waits for every unmap)"
 	have HAVE_DMA_BUF_ATTACH_REVOCABLE ||
 		ktap_diag "(7.0, CONFIG_DMABUF_MOVE_NOTIFY=n: every map pins, vfio-pci's pin fails: nobody maps; the hazard is the attachment)"
 	dbr_vfio unbind >/dev/null

@@ -4,7 +4,8 @@
 # then revoked. What does each importer still hold afterwards?
 . /tests/ktap.sh
 P=/sys/module/dmabuf_revoke/parameters
-ktap_plan 3
+have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+ktap_plan 5
 check "load the shim, the test exporter and the test importer" \
 	sh -c 'modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer'
 ktap_diag "dmabuf_revoke $(cat /sys/kernel/dmabuf_revoke/version) on $(uname -r)"
@@ -41,6 +42,67 @@ echo Y >$P/strict
 row "enforce+strict" stub
 row "enforce+strict" compliant
 echo N >$P/strict
+
+# The same story with a real vfio-pci dma-buf (BAR0 of the edu device),
+# revoked by VFIO_DEVICE_RESET, guarded by the shim's kprobe hook.
+vrow() {	# vrow LABEL MODE [dbr_vfio options]
+	_l=$1 _m=$2
+	shift 2
+	r0=$(cat /sys/kernel/dmabuf_revoke/counters/attach_refused)
+	out=$(dbr_vfio run "$_m" "$@")
+	get() { echo "$out" | sed -n "s/^$1=//p"; }
+	if [ "$(get attach_err)" != 0 ]; then
+		if [ "$(cat /sys/kernel/dmabuf_revoke/counters/attach_refused)" != "$r0" ]; then
+			verdict="REFUSED by the shim"
+		else
+			verdict="REFUSED by vfio-pci"
+		fi
+		after="-"
+	else
+		verdict="accepted"
+		n=$(get after_notifications)
+		m=$(get map_err)
+		m=${m:+, map ${m}}
+		if [ "$_m" != compliant ] && [ "$1" = --nomap ]; then
+			after="still attached (notified ${n}x, ignored; never mapped)"
+		elif [ "$(get after_attached)" = 1 ] && [ "$_m" != compliant ]; then
+			after="STILL ATTACHED (notified ${n}x, ignored${m}): hazard"
+		else
+			after="notified ${n}x, holds nothing${m}: safe"
+		fi
+	fi
+	ktap_diag "$(printf '%-18s %-10s %-22s %s' "$_l" "$_m" "$verdict" "$after")"
+}
+if have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
+	modprobe vfio-pci && modprobe vfio_iommu_type1 && dbr_vfio bind >/dev/null
+	check "edu bound to vfio-pci" [ -e /sys/bus/pci/drivers/vfio-pci/"$(dbr_vfio info | sed -n 's/^bdf=//p')" ]
+	ktap_diag ""
+	ktap_diag "vfio-pci dma-buf (BAR0 of edu, exp_name $(dbr_vfio run none --revoke none | sed -n 's/^exp_name=//p')), hook $(cat /sys/kernel/dmabuf_revoke/hook/state):"
+	ktap_diag "$(printf '%-18s %-10s %-22s %s' POLICY IMPORTER ATTACH 'AFTER VFIO_DEVICE_RESET')"
+	nm=
+	have HAVE_DMA_BUF_ATTACH_REVOCABLE && nm=--nomap	# 7.1+ reset waits for unmaps
+	echo off >$P/policy
+	vrow off legacy
+	have HAVE_DMA_BUF_ATTACH_REVOCABLE && vrow off nocb
+	vrow off stub $nm
+	echo enforce >$P/policy
+	echo "+$cb" >$P/deny
+	vrow "enforce+deny stub" stub $nm
+	echo "" >$P/deny
+	vrow enforce compliant
+	have HAVE_DMA_BUF_ATTACH_REVOCABLE &&
+		ktap_diag "(7.1+: vfio-pci refuses callback-less importers; its revoke waits for every unmap)"
+	have HAVE_DMA_BUF_ATTACH_REVOCABLE ||
+		ktap_diag "(7.0, CONFIG_DMABUF_MOVE_NOTIFY=n: every map pins, vfio-pci's pin fails: nobody maps; the hazard is the attachment)"
+	dbr_vfio unbind >/dev/null
+	modprobe -r vfio-pci vfio_iommu_type1
+else
+	ktap_skip "vfio-pci table" "vfio-pci dma-buf export (5d74781ebc86, v6.19)"
+fi
+eval "$(dbr_bench -n 1000 -r 5 | sed 's/^/B_/')"
+check "bench ran" [ -n "$B_ratio" ]
+ktap_diag ""
+ktap_diag "attach+detach, unguarded test buffer: ${B_plain_ns_per_op} ns/op; with the hook guarding it: ${B_guarded_ns_per_op} ns/op; ratio ${B_ratio} (${B_iters}x${B_rounds}, interleaved)"
 ktap_diag ""
 ktap_diag "counters: $(cd /sys/kernel/dmabuf_revoke/counters && for f in attach_checked attach_refused revocations stale_mappings; do printf '%s=%s ' $f "$(cat $f)"; done)"
 check "refusals were counted" [ "$(cat /sys/kernel/dmabuf_revoke/counters/attach_refused)" -gt 0 ]

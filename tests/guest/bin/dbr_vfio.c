@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dbr_vfio: drive a real vfio-pci dma-buf (v6.19+) in the guest and print
+ * what happened as key=value lines for the shell suites to assert on.
+ *
+ *   dbr_vfio info [--bdf BDF]
+ *	the device (default: the first QEMU edu, 1234:11e8): bdf=, group=,
+ *	driver=, reset_method=
+ *   dbr_vfio bind [--bdf BDF]
+ *	bind it to vfio-pci (driver_override + drivers_probe); prints bdf=,
+ *	group=, driver=
+ *   dbr_vfio unbind [--bdf BDF]
+ *	unbind it from its driver and clear driver_override
+ *   dbr_vfio run MODE [options]
+ *	open the container, group and device; export BAR0 (one page) as a
+ *	dma-buf with VFIO_DEVICE_FEATURE_DMA_BUF; import it into
+ *	/dev/dmabuf_revoke_importer in MODE (attach only); try to map it
+ *	(DBR_IMP_REMAP); revoke it for real; look again.
+ *
+ * MODE: legacy | stub | nocb | compliant | none (export only, no import).
+ * run options:
+ *   --revoke reset|command|close|none
+ *		VFIO_DEVICE_RESET (default); clear PCI_COMMAND's memory bit
+ *		through the config region (then set it again); close the
+ *		device fd (permanent); or do not revoke
+ *   --nomap	do not try to map (the import is attach-only anyway)
+ *   --exec CMD	run `sh -c CMD` after the import, before the revoke
+ *		(the buffer and the attachment are alive): exec_rc=
+ *   --then CMD	run `sh -c CMD` after the revoke: then_rc=
+ *   --late MODE
+ *		after --then, import the buffer again in MODE through a new
+ *		importer file: late_attach_err=, late_*
+ *   --bdf BDF	the device to use (must be bound to vfio-pci)
+ *
+ * Keys of run, in order (those of steps not taken are left out):
+ *   bdf group exp_name export_err attached(=kernel's count of attachments
+ *   from debugfs dma_buf/bufinfo) attach_err map_err before_* exec_rc
+ *   revoke revoke_err after_* after_attached restore_err remap_err
+ *   restored_* then_rc late_attach_err late_map_err late_* release_err
+ * where * is mapped, pinned, notifications, stale, maps, last_map_err.
+ * Errors are errno names (strerrorname_np), 0 for success.
+ *
+ * Exit 0 if the scenario could be driven whatever its outcome (an export
+ * the kernel refuses is an outcome: export_err=), 2 on a usage or setup
+ * error (with a message on stderr).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "dmabuf_revoke_importer.h"
+
+/* v6.19 uAPI (5d74781ebc86); the host's 6.1 headers predate it. */
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
+
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define PCI_DEVS "/sys/bus/pci/devices"
+
+static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
+#define MODE_NONE 4
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: dbr_vfio info|bind|unbind [--bdf BDF]\n"
+		"       dbr_vfio run MODE [--revoke reset|command|close|none] [--nomap]\n"
+		"                [--exec CMD] [--then CMD] [--late MODE] [--bdf BDF]\n"
+		"MODE: legacy | stub | nocb | compliant | none\n");
+	return 2;
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dbr_vfio: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stdout);
+	exit(2);
+}
+
+static const char *ename(int err)
+{
+	const char *n = err ? strerrorname_np(err) : "0";
+
+	return n ? n : "?";
+}
+
+static int parse_mode(const char *s)
+{
+	unsigned int i;
+
+	if (!strcmp(s, "none"))
+		return MODE_NONE;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s, modes[i]))
+			return (int)i;
+	return -1;
+}
+
+/* Copy @src into @dst of @size bytes, truncating. */
+static void copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* First line of a sysfs file, without its newline; "" if unreadable. */
+static const char *sysfs_read(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, (int)size, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+/* The first edu device, or die. */
+static void find_edu(char *bdf, size_t size)
+{
+	char path[PATH_MAX], buf[32];
+	struct dirent *d;
+	DIR *dir = opendir(PCI_DEVS);
+
+	if (!dir)
+		die("opendir %s: %s", PCI_DEVS, strerror(errno));
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/vendor", d->d_name);
+		if (strtoul(sysfs_read(path, buf, sizeof(buf)), NULL, 16) != EDU_VENDOR)
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/device", d->d_name);
+		if (strtoul(sysfs_read(path, buf, sizeof(buf)), NULL, 16) != EDU_DEVICE)
+			continue;
+		copy(bdf, size, d->d_name);
+		closedir(dir);
+		return;
+	}
+	closedir(dir);
+	die("no edu PCI device (%04x:%04x) in %s", EDU_VENDOR, EDU_DEVICE, PCI_DEVS);
+}
+
+/* Basename of a sysfs symlink of the device ("" if none). */
+static const char *dev_link(const char *bdf, const char *link, char *buf, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", bdf, link);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return buf;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	copy(buf, size, slash ? slash + 1 : target);
+	return buf;
+}
+
+static void print_dev(const char *bdf)
+{
+	char group[64], driver[64], path[PATH_MAX], rm[128];
+
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/reset_method", bdf);
+	sysfs_read(path, rm, sizeof(rm));
+	for (char *p = rm; *p; p++)
+		if (*p == ' ')
+			*p = ',';
+	printf("bdf=%s\ngroup=%s\ndriver=%s\nreset_method=%s\n", bdf,
+	       dev_link(bdf, "iommu_group", group, sizeof(group)),
+	       dev_link(bdf, "driver", driver, sizeof(driver)),
+	       rm[0] ? rm : "none");
+}
+
+static int cmd_bind(const char *bdf)
+{
+	char path[PATH_MAX], driver[64];
+	int ret, i;
+
+	dev_link(bdf, "driver", driver, sizeof(driver));
+	if (!strcmp(driver, "vfio-pci")) {
+		print_dev(bdf);
+		return 0;
+	}
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", bdf);
+	ret = sysfs_write(path, "vfio-pci");
+	if (ret)
+		die("write vfio-pci to %s: %s (is vfio-pci loaded?)", path, strerror(-ret));
+	if (driver[0]) {
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", bdf);
+		ret = sysfs_write(path, bdf);
+		if (ret)
+			die("unbind %s from %s: %s", bdf, driver, strerror(-ret));
+	}
+	ret = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (ret)
+		die("drivers_probe %s: %s (is vfio-pci loaded?)", bdf, strerror(-ret));
+	/* /dev/vfio/<group> comes from devtmpfs; give it a moment. */
+	for (i = 0; i < 100; i++) {
+		char group[64], dev[PATH_MAX];
+
+		dev_link(bdf, "iommu_group", group, sizeof(group));
+		snprintf(dev, sizeof(dev), "/dev/vfio/%s", group);
+		if (group[0] && !access(dev, F_OK))
+			break;
+		usleep(10000);
+	}
+	dev_link(bdf, "driver", driver, sizeof(driver));
+	if (strcmp(driver, "vfio-pci"))
+		die("%s did not bind to vfio-pci (driver '%s')", bdf, driver);
+	print_dev(bdf);
+	return 0;
+}
+
+static int cmd_unbind(const char *bdf)
+{
+	char path[PATH_MAX], driver[64];
+	int ret;
+
+	if (dev_link(bdf, "driver", driver, sizeof(driver))[0]) {
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", bdf);
+		ret = sysfs_write(path, bdf);
+		if (ret)
+			die("unbind %s from %s: %s", bdf, driver, strerror(-ret));
+	}
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", bdf);
+	ret = sysfs_write(path, "\n");
+	if (ret)
+		die("clear %s: %s", path, strerror(-ret));
+	print_dev(bdf);
+	return 0;
+}
+
+struct vfio {
+	int container, group, device;
+	char bdf[64], groupname[64];
+	uint64_t cfg_offset;		/* of the config region */
+	uint64_t bar0_size;
+};
+
+static void vfio_open(struct vfio *v)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	char path[PATH_MAX], driver[64];
+	int api;
+
+	if (strcmp(dev_link(v->bdf, "driver", driver, sizeof(driver)), "vfio-pci"))
+		die("%s is bound to '%s', not vfio-pci (run dbr_vfio bind)", v->bdf, driver);
+	if (!dev_link(v->bdf, "iommu_group", v->groupname, sizeof(v->groupname))[0])
+		die("%s has no IOMMU group (intel_iommu=on?)", v->bdf);
+
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (v->container < 0)
+		die("open /dev/vfio/vfio: %s", strerror(errno));
+	api = ioctl(v->container, VFIO_GET_API_VERSION);
+	if (api != VFIO_API_VERSION)
+		die("VFIO API version %d, want %d", api, VFIO_API_VERSION);
+	if (ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) != 1)
+		die("VFIO_TYPE1_IOMMU not supported (vfio_iommu_type1 loaded?)");
+
+	snprintf(path, sizeof(path), "/dev/vfio/%s", v->groupname);
+	v->group = open(path, O_RDWR | O_CLOEXEC);
+	if (v->group < 0)
+		die("open %s: %s", path, strerror(errno));
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &gs))
+		die("VFIO_GROUP_GET_STATUS: %s", strerror(errno));
+	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
+		die("group %s is not viable (every device must be bound to vfio-pci)",
+		    v->groupname);
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container))
+		die("VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
+	if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
+		die("VFIO_SET_IOMMU(TYPE1): %s", strerror(errno));
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	if (v->device < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD(%s): %s", v->bdf, strerror(errno));
+
+	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		die("VFIO_DEVICE_GET_REGION_INFO(BAR0): %s", strerror(errno));
+	v->bar0_size = ri.size;
+	memset(&ri, 0, sizeof(ri));
+	ri.argsz = sizeof(ri);
+	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		die("VFIO_DEVICE_GET_REGION_INFO(config): %s", strerror(errno));
+	v->cfg_offset = ri.offset;
+}
+
+/* Export one page of BAR0: the dma-buf fd, or -errno. */
+static int vfio_export(struct vfio *v)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_dma_buf db;
+		struct vfio_region_dma_range r;
+	} __attribute__((packed)) req;
+	long page = sysconf(_SC_PAGESIZE);
+	int fd;
+
+	if (v->bar0_size < (uint64_t)page)
+		die("BAR0 of %s is %llu bytes, less than a page", v->bdf,
+		    (unsigned long long)v->bar0_size);
+	memset(&req, 0, sizeof(req));
+	req.f.argsz = sizeof(req);
+	req.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	req.db.region_index = VFIO_PCI_BAR0_REGION_INDEX;
+	req.db.open_flags = O_RDWR | O_CLOEXEC;
+	req.db.nr_ranges = 1;
+	req.r.offset = 0;
+	req.r.length = (uint64_t)page;
+	fd = ioctl(v->device, VFIO_DEVICE_FEATURE, &req);
+	return fd < 0 ? -errno : fd;
+}
+
+/* PCI_COMMAND through the config region. */
+static int cfg_command(struct vfio *v, int set_memory)
+{
+	uint16_t cmd;
+	off_t off = (off_t)(v->cfg_offset + PCI_COMMAND);
+
+	if (pread(v->device, &cmd, sizeof(cmd), off) != sizeof(cmd))
+		return errno ? errno : EIO;
+	if (set_memory)
+		cmd |= PCI_COMMAND_MEMORY;
+	else
+		cmd &= (uint16_t)~PCI_COMMAND_MEMORY;
+	if (pwrite(v->device, &cmd, sizeof(cmd), off) != sizeof(cmd))
+		return errno ? errno : EIO;
+	return 0;
+}
+
+/* exp_name from the dma-buf's fdinfo. */
+static void print_exp_name(int buf)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", buf);
+	f = fopen(path, "re");
+	if (!f) {
+		printf("exp_name=?\n");
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "exp_name:", 9)) {
+			char *p = line + 9;
+
+			p += strspn(p, " \t");
+			p[strcspn(p, "\n")] = '\0';
+			printf("exp_name=%s\n", p);
+			fclose(f);
+			return;
+		}
+	}
+	fclose(f);
+	printf("exp_name=?\n");
+}
+
+/*
+ * The kernel's own count of attachments of @buf, from debugfs
+ * dma_buf/bufinfo (matched by inode number); -1 if unavailable.
+ */
+static int attachments(int buf)
+{
+	struct stat st;
+	char line[512];
+	int in = 0, n = -1;
+	FILE *f;
+
+	if (fstat(buf, &st))
+		return -1;
+	f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (in) {
+			if (sscanf(line, "Total %d devices attached", &n) == 1)
+				break;
+			continue;
+		}
+		/* size flags mode count exp_name ino name */
+		{
+			char *tok, *save = NULL;
+			int i = 0;
+
+			for (tok = strtok_r(line, "\t", &save); tok;
+			     tok = strtok_r(NULL, "\t", &save), i++)
+				if (i == 5 && strtoull(tok, NULL, 10) == st.st_ino)
+					in = 1;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static void print_imp(int imp, unsigned int id, const char *pfx)
+{
+	struct dbr_imp_status st = { .id = id };
+
+	if (ioctl(imp, DBR_IMP_STATUS, &st)) {
+		printf("%s_status=%s\n", pfx, ename(errno));
+		return;
+	}
+	printf("%s_mapped=%u\n%s_pinned=%u\n%s_notifications=%u\n%s_stale=%u\n"
+	       "%s_maps=%u\n%s_last_map_err=%s\n", pfx, st.mapped, pfx, st.pinned,
+	       pfx, st.notifications, pfx, st.stale, pfx, st.maps, pfx,
+	       ename(-st.last_map_err));
+}
+
+/* Attach-only import; the id, or 0 with <pfx>attach_err printed. */
+static unsigned int import(int imp, int buf, int mode, const char *pfx)
+{
+	struct dbr_imp_import in = { .fd = buf, .mode = (__u32)mode,
+				     .flags = DBR_IMP_NO_MAP };
+
+	if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
+		printf("%sattach_err=%s\n", pfx, ename(errno));
+		return 0;
+	}
+	printf("%sattach_err=0\n", pfx);
+	return in.id;
+}
+
+static const char *map(int imp, unsigned int id)
+{
+	return ename(ioctl(imp, DBR_IMP_REMAP, &id) ? errno : 0);
+}
+
+static int run_sh(const char *cmd)
+{
+	int st;
+
+	fflush(stdout);
+	st = system(cmd);
+	if (st == -1)
+		die("system(%s): %s", cmd, strerror(errno));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int open_importer(void)
+{
+	int fd = open("/dev/dmabuf_revoke_importer", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open /dev/dmabuf_revoke_importer: %s (modprobe dmabuf_revoke_importer)",
+		    strerror(errno));
+	return fd;
+}
+
+static int cmd_run(int argc, char **argv, const char *bdf)
+{
+	const char *revoke = "reset", *exec_cmd = NULL, *then_cmd = NULL;
+	int mode, late = -1, nomap = 0, imp = -1, buf, i, err;
+	unsigned int id = 0;
+	struct vfio v = { 0 };
+
+	if (argc < 1 || (mode = parse_mode(argv[0])) < 0)
+		return usage();
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--nomap")) {
+			nomap = 1;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--revoke")) {
+			revoke = argv[++i];
+			if (strcmp(revoke, "reset") && strcmp(revoke, "command") &&
+			    strcmp(revoke, "close") && strcmp(revoke, "none"))
+				return usage();
+		} else if (i + 1 < argc && !strcmp(argv[i], "--exec")) {
+			exec_cmd = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--then")) {
+			then_cmd = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--late")) {
+			late = parse_mode(argv[++i]);
+			if (late < 0 || late == MODE_NONE)
+				return usage();
+		} else {
+			return usage();
+		}
+	}
+	copy(v.bdf, sizeof(v.bdf), bdf);
+	vfio_open(&v);
+	printf("bdf=%s\ngroup=%s\n", v.bdf, v.groupname);
+
+	buf = vfio_export(&v);
+	if (buf < 0) {
+		printf("export_err=%s\n", ename(-buf));
+		return 0;
+	}
+	printf("export_err=0\n");
+	print_exp_name(buf);
+
+	if (mode != MODE_NONE) {
+		imp = open_importer();
+		id = import(imp, buf, mode, "");
+		if (!id)
+			return 0;
+		printf("attached=%d\n", attachments(buf));
+		if (!nomap)
+			printf("map_err=%s\n", map(imp, id));
+		print_imp(imp, id, "before");
+	} else {
+		printf("attached=%d\n", attachments(buf));
+	}
+
+	if (exec_cmd)
+		printf("exec_rc=%d\n", run_sh(exec_cmd));
+
+	printf("revoke=%s\n", revoke);
+	err = 0;
+	if (!strcmp(revoke, "reset")) {
+		err = ioctl(v.device, VFIO_DEVICE_RESET) ? errno : 0;
+	} else if (!strcmp(revoke, "command")) {
+		err = cfg_command(&v, 0);
+	} else if (!strcmp(revoke, "close")) {
+		err = close(v.device) ? errno : 0;
+		v.device = -1;
+	}
+	printf("revoke_err=%s\n", ename(err));
+	if (id)
+		print_imp(imp, id, "after");
+	printf("after_attached=%d\n", attachments(buf));
+
+	if (!strcmp(revoke, "command"))
+		printf("restore_err=%s\n", ename(cfg_command(&v, 1)));
+	if (id && !nomap) {
+		printf("remap_err=%s\n", map(imp, id));
+		print_imp(imp, id, "restored");
+	}
+
+	if (then_cmd)
+		printf("then_rc=%d\n", run_sh(then_cmd));
+
+	if (late >= 0) {
+		int limp = open_importer();
+		unsigned int lid = import(limp, buf, late, "late_");
+
+		if (lid) {
+			if (!nomap)
+				printf("late_map_err=%s\n", map(limp, lid));
+			print_imp(limp, lid, "late");
+		}
+		close(limp);
+	}
+
+	if (id)
+		printf("release_err=%s\n",
+		       ename(ioctl(imp, DBR_IMP_RELEASE, &id) ? errno : 0));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char bdf[64] = "";
+	const char *cmd;
+	int i, j;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		return usage();
+	cmd = argv[1];
+	/* --bdf BDF anywhere after the subcommand. */
+	for (i = 2, j = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--bdf") && i + 1 < argc) {
+			copy(bdf, sizeof(bdf), argv[++i]);
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	argc = j;
+	if (!bdf[0])
+		find_edu(bdf, sizeof(bdf));
+
+	if (!strcmp(cmd, "info")) {
+		if (argc != 2)
+			return usage();
+		print_dev(bdf);
+		return 0;
+	}
+	if (!strcmp(cmd, "bind"))
+		return argc == 2 ? cmd_bind(bdf) : usage();
+	if (!strcmp(cmd, "unbind"))
+		return argc == 2 ? cmd_unbind(bdf) : usage();
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 2, argv + 2, bdf);
+	return usage();
+}

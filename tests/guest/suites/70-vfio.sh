@@ -1,0 +1,231 @@
+#!/bin/sh
+# A real vfio-pci dma-buf (BAR0 of the edu device) against the test
+# importer, through the shim's kprobe hook: what VFIO itself refuses, what
+# the shim refuses, and what an accepted importer still holds after VFIO
+# revokes the buffer (VFIO_DEVICE_RESET, PCI_COMMAND memory off, close).
+#
+# Facts this suite pins down (see tests/guest/bin/dbr_vfio.c):
+#  - v6.19/7.0 vfio-pci refuses only importers without peer2peer (legacy).
+#    Debian builds with CONFIG_DMABUF_MOVE_NOTIFY=n, so the dma-buf core
+#    pins every dynamic importer on map (dma_buf_pin_on_map()) and
+#    vfio-pci's pin op fails: no importer ever maps, but a non-revocable
+#    one is accepted and keeps its attachment across every revoke.
+#  - v7.1+ vfio-pci refuses importers without a callback itself
+#    (dma_buf_attach_revocable()); the shim adds the deny list and strict.
+#  - Before v6.19 vfio-pci exports no dma-bufs; the hook then guards only
+#    the exporters named in exporters= (the test exporter here).
+. /tests/ktap.sh
+P=/sys/module/dmabuf_revoke/parameters
+C=/sys/kernel/dmabuf_revoke/counters
+H=/sys/kernel/dmabuf_revoke/hook
+D=/sys/kernel/debug/dmabuf_revoke
+have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
+
+if ! have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
+	kind=noexport; ktap_plan 18
+elif have HAVE_DMA_BUF_ATTACH_REVOCABLE; then
+	kind=upstream; ktap_plan 25
+else
+	kind=exposed; ktap_plan 34
+fi
+
+# vrun ARGS...: dbr_vfio run; its key=value lines become V_key.
+vrun() {
+	for v in $(set | sed -n 's/^\(V_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
+	_out=$(dbr_vfio run "$@") || ktap_diag "dbr_vfio run $* failed: exit $?"
+	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.-]*\)$/V_\1=\2/p')"
+}
+scen() {
+	for v in $(set | sed -n 's/^\(S_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
+	_out=$(dbr_scenario run "$@") || ktap_diag "dbr_scenario run $* failed"
+	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9]*\)$/S_\1=\2/p')"
+}
+setpol() {
+	case $1 in
+	strict) echo enforce >$P/policy; echo Y >$P/strict ;;
+	*) echo "$1" >$P/policy; echo N >$P/strict ;;
+	esac
+}
+# snap; moved NAME: how far counter NAME (or "hits") moved since snap.
+snap() { h0=$(cat $H/hits); r0=$(cat $C/attach_refused); u0=$(cat $C/attach_upstream); }
+moved() { echo "hits=$(($(cat $H/hits) - h0)) refused=$(($(cat $C/attach_refused) - r0)) upstream=$(($(cat $C/attach_upstream) - u0))"; }
+ge1() { [ "${1:-0}" -ge 1 ] 2>/dev/null; }
+
+modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
+	ktap_diag "modprobe of the test modules failed"
+check_eq "hook backend" "$(cat $H/backend)" kprobe
+
+# --- hook state as vfio_pci_core loads ------------------------------------
+if [ $kind = upstream ]; then
+	check_eq "vfio_pci_core not loaded: upstream-enforced (7.1+ vfio-pci checks callbacks)" \
+		"$(cat $H/state)" upstream-enforced
+else
+	check_eq "vfio_pci_core not loaded: waiting" "$(cat $H/state)" waiting
+fi
+modprobe vfio-pci && modprobe vfio_iommu_type1 || ktap_diag "modprobe vfio-pci failed"
+if [ $kind = upstream ]; then
+	check_eq "vfio_pci_core loaded: still upstream-enforced" "$(cat $H/state)" upstream-enforced
+else
+	check_eq "vfio_pci_core loaded: armed" "$(cat $H/state)" armed
+fi
+case $kind in
+noexport) want="; vfio_pci_core loaded, exports no dma-bufs on this kernel" ;;
+*) want="; vfio_pci_core loaded" ;;
+esac
+check_eq "hook target says vfio_pci_core is loaded" "$(sed 's/^[^;]*//' $H/target)" "$want"
+
+eval "$(dbr_vfio bind | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.,-]*\)$/B_\1=\2/p')"
+check_eq "edu bound to vfio-pci, in an IOMMU group, bus reset available" \
+	"$B_driver/${B_group:+group}/$(echo "$B_reset_method" | grep -o bus)" "vfio-pci/group/bus"
+ktap_diag "edu $B_bdf group $B_group reset_method $B_reset_method"
+
+# --- the test exporter's unguarded buffers, guarded by exporters= ---------
+setpol strict
+snap
+scen stub --unguarded --nomap
+check_eq "strict, exporters=vfio_pci_core: unguarded test buffer not guarded, stub accepted" \
+	"$S_attach_err $(moved)" "0 hits=0 refused=0 upstream=0"
+echo +dmabuf_revoke_exporter >$P/exporters
+snap
+scen stub --unguarded --nomap
+check_eq "strict, exporters+=dmabuf_revoke_exporter: the hook refuses the stub" \
+	"$S_attach_err $(moved)" "EOPNOTSUPP hits=1 refused=1 upstream=0"
+scen compliant --unguarded --nomap
+check_eq "strict, hook-guarded: registered compliant importer accepted" "$S_attach_err" 0
+echo -dmabuf_revoke_exporter >$P/exporters
+check_eq "exporters back to the default" "$(cat $P/exporters)" vfio_pci_core
+
+# --- kernels whose vfio-pci exports no dma-bufs ----------------------------
+if [ $kind = noexport ]; then
+	setpol off
+	vrun none --revoke none
+	check_eq "VFIO_DEVICE_FEATURE_DMA_BUF is unknown here" "$V_export_err" ENOTTY
+	for t in "stub attaches and survives revoke" "enforce refuses a non-revocable importer" \
+		"compliant importer notified" "legacy importer refused" \
+		"deny-listed stub refused" "hook counts vfio attaches"; do
+		ktap_skip "vfio: $t" "$NOEXPORT"
+	done
+	dbr_vfio unbind >/dev/null
+	modprobe -r vfio-pci vfio_iommu_type1
+	check_eq "vfio_pci_core unloaded: waiting again" "$(cat $H/state)" waiting
+	modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
+	check "all modules unload" [ ! -d /sys/module/dmabuf_revoke ]
+	ktap_done
+fi
+
+# --- an exported BAR0 -----------------------------------------------------
+setpol off
+vrun none --revoke none
+check_eq "BAR0 exported as a dma-buf by vfio_pci_core, no attachment" \
+	"$V_export_err/$V_exp_name/$V_attached" "0/vfio_pci_core/0"
+
+if [ $kind = exposed ]; then
+	# ---- v6.19/7.0: the exposed window ----------------------------------
+	for r in reset command close; do
+		snap
+		vrun stub --revoke $r
+		check_eq "off/$r: stub attaches (hook saw it, let it pass)" \
+			"$V_attach_err/$V_attached $(moved)" "0/1 hits=1 refused=0 upstream=0"
+		check_eq "off/$r: map fails at vfio's pin op (CONFIG_DMABUF_MOVE_NOTIFY=n pins on map)" \
+			"$V_map_err/$V_before_mapped/$V_before_last_map_err" "EOPNOTSUPP/0/EOPNOTSUPP"
+		check "off/$r: revoke worked and notified the stub" \
+			sh -c "[ '$V_revoke_err' = 0 ] && [ '${V_after_notifications:-0}' -ge 1 ]"
+		check_eq "off/$r: HAZARD: stub still attached after the revoke" \
+			"$V_after_attached/$V_after_mapped" "1/0"
+		ktap_diag "off/$r: notifications=$V_after_notifications attached=$V_after_attached mapped=$V_after_mapped map_err=$V_map_err"
+	done
+	ktap_diag "7.0: a non-revocable importer is accepted and keeps its attachment across reset/memory-off/close;"
+	ktap_diag "7.0: it cannot map: dma_buf_pin_on_map() pins dynamic importers (MOVE_NOTIFY=n) and vfio's pin returns EOPNOTSUPP"
+
+	snap
+	vrun legacy --revoke none
+	check_eq "off: legacy refused by vfio-pci itself (no peer2peer), not by the shim" \
+		"$V_attach_err $(moved)" "EOPNOTSUPP hits=1 refused=0 upstream=0"
+
+	setpol enforce
+	snap
+	vrun legacy --revoke none
+	check_eq "enforce: legacy refused by the shim" "$V_attach_err $(moved)" \
+		"EOPNOTSUPP hits=1 refused=1 upstream=0"
+	snap
+	vrun stub --nomap
+	check_eq "enforce: plain stub accepted (its callback looks revocable)" \
+		"$V_attach_err $(moved)" "0 hits=1 refused=0 upstream=0"
+	cb=$(sed -n 's/.* class=revocable callback=\([^ ]*\) \[dmabuf_revoke_importer\].*/\1/p' $D/registry | head -n1)
+	echo "+$cb" >$P/deny
+	snap
+	vrun stub --nomap
+	check_eq "enforce: deny-listed stub ($cb) refused by the shim" \
+		"$V_attach_err/$V_attached $(moved)" "EOPNOTSUPP/ hits=1 refused=1 upstream=0"
+	echo "" >$P/deny
+	setpol strict
+	snap
+	vrun stub --nomap
+	check_eq "enforce+strict: stub refused by the shim" "$V_attach_err $(moved)" \
+		"EOPNOTSUPP hits=1 refused=1 upstream=0"
+	setpol enforce
+	vrun compliant --revoke reset
+	check_eq "enforce: compliant accepted" "$V_attach_err" 0
+	check "enforce: compliant notified by the reset" ge1 "$V_after_notifications"
+	check_eq "enforce: compliant holds nothing after the reset" \
+		"$V_after_mapped/$V_after_stale/$V_restored_mapped" "0/0/0"
+	vrun compliant --revoke close
+	check_eq "enforce: compliant notified on close, holds nothing" \
+		"$V_attach_err/$(ge1 "$V_after_notifications" && echo n)/$V_after_mapped" "0/n/0"
+else
+	# ---- v7.1+: vfio-pci checks callbacks itself -----------------------
+	snap
+	vrun nocb --revoke none
+	check_eq "off: nocb refused by vfio-pci itself" "$V_attach_err $(moved)" \
+		"EOPNOTSUPP hits=1 refused=0 upstream=1"
+	snap
+	vrun legacy --revoke none
+	check_eq "off: legacy refused by vfio-pci itself" "$V_attach_err $(moved)" \
+		"EOPNOTSUPP hits=1 refused=0 upstream=1"
+	setpol enforce
+	snap
+	vrun nocb --revoke none
+	check_eq "enforce: nocb left to vfio-pci (counted upstream, not refused)" \
+		"$V_attach_err $(moved)" "EOPNOTSUPP hits=1 refused=0 upstream=1"
+	# A mapped stub would block the reset: 7.2 waits for every unmap.
+	snap
+	vrun stub --revoke none
+	check_eq "enforce: plain stub accepted" "$V_attach_err $(moved)" "0 hits=1 refused=0 upstream=0"
+	check_eq "stub cannot map: the test importer is no PCI device (pci_p2pdma_map_type)" \
+		"$V_map_err/$V_before_mapped" "EINVAL/0"
+	ktap_diag "7.2+: map_err=$V_map_err (vfio has no pin op; dma_buf_phys_vec_to_sgt refuses a non-PCI importer)"
+	vrun stub --nomap --revoke reset
+	check_eq "enforce: unmapped stub notified by the reset, still attached" \
+		"$V_attach_err/$(ge1 "$V_after_notifications" && echo n)/$V_after_attached" "0/n/1"
+	cb=$(sed -n 's/.* class=revocable callback=\([^ ]*\) \[dmabuf_revoke_importer\].*/\1/p' $D/registry | head -n1)
+	echo "+$cb" >$P/deny
+	snap
+	vrun stub --nomap
+	check_eq "enforce: deny-listed stub ($cb) refused by the shim" "$V_attach_err $(moved)" \
+		"EOPNOTSUPP hits=1 refused=1 upstream=0"
+	setpol off
+	vrun stub --nomap --revoke none
+	check_eq "off: deny-listed stub accepted (the shim is off)" "$V_attach_err" 0
+	setpol enforce
+	echo "" >$P/deny
+	echo "+mod:dmabuf_revoke_importer" >$P/deny
+	vrun compliant --nomap --revoke none
+	check_eq "enforce: deny mod:dmabuf_revoke_importer refuses even compliant" "$V_attach_err" EOPNOTSUPP
+	echo "" >$P/deny
+	vrun compliant --revoke reset
+	check_eq "enforce: compliant accepted" "$V_attach_err" 0
+	check "enforce: compliant notified by the reset" ge1 "$V_after_notifications"
+	check_eq "enforce: compliant holds nothing after the reset" \
+		"$V_after_mapped/$V_after_stale/$V_restored_mapped" "0/0/0"
+fi
+
+check "no hook misses" [ "$(cat $H/missed)" = 0 ]
+check "dmesg names the refused importer on vfio_pci_core" \
+	sh -c "dmesg | grep -q 'dmabuf_revoke: refused: .* attaching to a vfio_pci_core buffer'"
+dbr_vfio unbind >/dev/null
+modprobe -r vfio-pci vfio_iommu_type1
+modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
+check "all modules unload" \
+	sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
+ktap_done

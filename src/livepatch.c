@@ -51,6 +51,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "dmabuf_revoke.h"
@@ -126,20 +127,21 @@ static const char *dbr_lp_btf_sha256(struct module *mod, u8 *digest,
 	void *buf;
 
 	/*
-	 * Coming (we run from klp_module_coming()): the loader still holds the
-	 * .BTF section; the sysfs file appears only after us. Live: the
-	 * section is gone (do_init_module() drops btf_data), the kernel's copy
-	 * is in sysfs.
+	 * Live: the kernel's copy of the module's BTF is in sysfs. Coming (we
+	 * run from klp_module_coming(), before the module notifiers create that
+	 * file): the loader still holds the .BTF section itself, until
+	 * do_init_module() drops btf_data after the module's init.
 	 */
-	if (mod->state == MODULE_STATE_COMING && mod->btf_data) {
-		*size = mod->btf_data_size;
-		sha256(mod->btf_data, *size, digest);
-		return NULL;
-	}
-
 	file = filp_open(DBR_LP_SYSFS_BTF, O_RDONLY, 0);
-	if (IS_ERR(file))
+	if (IS_ERR(file)) {
+		if (PTR_ERR(file) == -ENOENT &&
+		    mod->state == MODULE_STATE_COMING && mod->btf_data) {
+			*size = mod->btf_data_size;
+			sha256(mod->btf_data, *size, digest);
+			return NULL;
+		}
 		return "cannot open " DBR_LP_SYSFS_BTF " (no module BTF, or sysfs not mounted)";
+	}
 	*size = i_size_read(file_inode(file));
 	if (!*size || *size > SZ_64M) {
 		why = "unexpected size of " DBR_LP_SYSFS_BTF;

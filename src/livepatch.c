@@ -16,10 +16,15 @@
  * exists, the livepatch core holds a reference on this module):
  *
  *	echo 0 > /sys/kernel/livepatch/dmabuf_revoke_livepatch/enabled
- *	while [ "$(cat /sys/kernel/livepatch/dmabuf_revoke_livepatch/transition)" != 0 ]; do
+ *	while [ -e /sys/kernel/livepatch/dmabuf_revoke_livepatch ]; do
  *		sleep 1
  *	done
  *	rmmod dmabuf_revoke_livepatch
+ *
+ * While unpatching, .../transition reads 1 (tasks still in the replacement);
+ * when every task has left it, the core frees the patch: the directory goes
+ * and the module reference is dropped (an rmmod racing that last step says
+ * "in use": retry).
  *
  * A patch that is disabled cannot be enabled again: load the module anew.
  *

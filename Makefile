@@ -13,6 +13,9 @@
 # always passes KDIR=${kernel_source_dir}.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+# The vfio-pci-core.ko whose BTF dmabuf_revoke_livepatch is derived from;
+# empty: /lib/modules/<the headers' release>/kernel/drivers/vfio/pci/.
+VFIO_KO ?=
 KERNELS ?= 6.1 6.12 7.0 7.2 7.3
 GEN := $(CURDIR)/generated
 
@@ -25,6 +28,7 @@ modules: compat
 # left over from another kernel's headers.
 compat:
 	@scripts/conftest.sh $(KDIR) $(GEN)
+	@scripts/vfio-btf.sh $(KDIR) $(GEN) $(VFIO_KO)
 
 clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -17,8 +17,10 @@ cp -r "$TOP/tests/selfcheck/." "$out/selfcheck/"
 
 log=$out/build.log
 rc=0
+# dmabuf_revoke_livepatch is derived from the BTF of this kernel's own module.
+vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/null | head -n1) || true
 {
-	"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$out/mod" KDIR="$kd" modules &&
+	"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$out/mod" KDIR="$kd" VFIO_KO="$vfio_ko" modules &&
 		"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/selfcheck" modules
 } >"$log" 2>&1 || rc=$?
 # Guest test programs: static, so the busybox initramfs needs no libc.
@@ -43,5 +45,6 @@ if grep -nE '(warning|WARNING):' "$log" >&2; then
 	die "kernel $k: build has warnings (full log: $log)"
 fi
 grep '^conftest:' "$log" >"$out/conftest.txt" || true
+grep '^vfio-btf:' "$log" >"$out/vfio-btf.txt" || true
 ls "$out"/mod/*.ko "$out"/selfcheck/*.ko >/dev/null
 log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko bin/* 2>/dev/null | xargs)"

@@ -101,6 +101,7 @@ make_initramfs() {
 	done
 	echo "$rel" >"$stage/tests/expected/release"
 	cp "$out/conftest.txt" "$stage/tests/expected/conftest.txt"
+	cp "$out/vfio-btf.txt" "$stage/tests/expected/vfio-btf.txt" 2>/dev/null || true
 	index_modules
 	for m in $GUEST_MODULES; do stage_module "$m"; done
 	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$rel/" 2>/dev/null || true

@@ -11,7 +11,8 @@
 # entered with `unshare -m` so no bind mount outlives the command.
 . "$(dirname "$0")/lib.sh"
 
-USERLAND_PKGS=gcc-14,make,libc6-dev,libelf1t64,pahole,dpkg-dev,bc,kmod
+# bpftool: scripts/vfio-btf.sh reads vfio-pci-core's split BTF with it.
+USERLAND_PKGS=gcc-14,make,libc6-dev,libelf1t64,pahole,dpkg-dev,bc,kmod,bpftool
 suite_for_gcc() {
 	case $1 in
 	12) echo host ;;
@@ -20,8 +21,15 @@ suite_for_gcc() {
 	esac
 }
 
+# One directory per package list: worktrees with different lists share the
+# cache without rebuilding each other's userland under a running build.
+userland_dir() {
+	echo "$CACHE/userland/$1-$(printf '%s' "$USERLAND_PKGS" | sha256sum | cut -c1-8)"
+}
+
 ensure() {
-	local suite=$1 dir=$CACHE/userland/$1 stamp
+	local suite=$1 dir stamp
+	dir=$(userland_dir "$suite")
 	stamp="$USERLAND_PKGS"
 	if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then
 		return
@@ -77,7 +85,7 @@ run() {
 	else
 		ensure "$suite"
 		mkdir -p "$BUILD"
-		TOP=$TOP BUILD=$BUILD CACHE=$CACHE chroot_run "$CACHE/userland/$suite" "$@"
+		TOP=$TOP BUILD=$BUILD CACHE=$CACHE chroot_run "$(userland_dir "$suite")" "$@"
 	fi
 }
 

@@ -1,0 +1,213 @@
+#!/bin/sh
+# The livepatch hook backend (dmabuf_revoke_livepatch, src/livepatch.c):
+# it loads only beside a shim loaded with backend=livepatch; it patches
+# vfio_pci_core whether that loads before or after; it makes the kprobe
+# backend's decisions on a real vfio-pci dma-buf (suite 70-vfio); it refuses
+# to patch a vfio_pci_core whose BTF is not the one its layout was derived
+# from; and it unloads by disable -> wait for the transition -> rmmod.
+#
+# Counters differ from the kprobe backend where vfio-pci's own checks refuse
+# first (legacy: no peer2peer; v7.1+ nocb: dma_buf_attach_revocable()): the
+# replacement makes those checks before asking the shim, as vfio-pci does,
+# so the shim never sees those attaches (hits=0). The decisions are the same.
+. /tests/ktap.sh
+P=/sys/module/dmabuf_revoke/parameters
+C=/sys/kernel/dmabuf_revoke/counters
+H=/sys/kernel/dmabuf_revoke/hook
+D=/sys/kernel/debug/dmabuf_revoke
+LPM=dmabuf_revoke_livepatch
+LP=/sys/kernel/livepatch/$LPM
+have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
+ZERO=0000000000000000000000000000000000000000000000000000000000000000
+
+if ! have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
+	ktap_plan 1
+	ktap_skip "livepatch backend" "$NOEXPORT"
+	ktap_done
+fi
+if [ ! -f "/lib/modules/$(uname -r)/extra/$LPM.ko" ]; then
+	ktap_plan 1
+	ktap_diag "build: $(cat /tests/expected/vfio-btf.txt 2>/dev/null)"
+	ktap_fail "vfio-pci exports dma-bufs here, but $LPM was not built"
+	ktap_done
+fi
+if have HAVE_DMA_BUF_ATTACH_REVOCABLE; then
+	kind=upstream; ktap_plan 55; armed=upstream-enforced
+else
+	kind=exposed; ktap_plan 55; armed=armed
+fi
+ktap_diag "build: $(cat /tests/expected/vfio-btf.txt)"
+
+# vrun ARGS...: dbr_vfio run; its key=value lines become V_key.
+vrun() {
+	for v in $(set | sed -n 's/^\(V_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
+	_out=$(dbr_vfio run "$@") || ktap_diag "dbr_vfio run $* failed: exit $?"
+	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.-]*\)$/V_\1=\2/p')"
+}
+setpol() {
+	case $1 in
+	strict) echo enforce >$P/policy; echo Y >$P/strict ;;
+	*) echo "$1" >$P/policy; echo N >$P/strict ;;
+	esac
+}
+snap() { h0=$(cat $H/hits); r0=$(cat $C/attach_refused); u0=$(cat $C/attach_upstream); }
+moved() { echo "hits=$(($(cat $H/hits) - h0)) refused=$(($(cat $C/attach_refused) - r0)) upstream=$(($(cat $C/attach_upstream) - u0))"; }
+ge1() { [ "${1:-0}" -ge 1 ] 2>/dev/null; }
+# The documented way out: disable, wait until the patch is gone, rmmod.
+lp_disable() {
+	echo 0 >$LP/enabled || return 1
+	_i=0
+	while [ -e $LP ] && [ $_i -lt 120 ]; do sleep 0.5; _i=$((_i + 1)); done
+	[ ! -e $LP ]
+}
+lp_unload() { lp_disable && rmmod $LPM; }
+wait_transition() {
+	_i=0
+	while [ "$(cat $LP/transition)" != 0 ] && [ $_i -lt 120 ]; do sleep 0.5; _i=$((_i + 1)); done
+	[ "$(cat $LP/transition)" = 0 ]
+}
+stub_cb() {
+	sed -n 's/.* class=revocable callback=\([^ ]*\) \[dmabuf_revoke_importer\].*/\1/p' $D/registry | head -n1
+}
+
+# --- only beside a shim with backend=livepatch -------------------------------
+modprobe dmabuf_revoke
+check "refuses to load beside the kprobe backend" sh -c "! modprobe $LPM 2>/dev/null"
+check "and says why" sh -c "dmesg | grep -q '$LPM: the dmabuf_revoke shim was not loaded with backend=livepatch'"
+check "no patch was registered" sh -c "[ ! -d /sys/module/$LPM ] && [ ! -e $LP ]"
+modprobe -r dmabuf_revoke
+modprobe dmabuf_revoke backend=livepatch
+modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
+	ktap_diag "modprobe of the test modules failed"
+check_eq "shim: hook/backend livepatch" "$(cat $H/backend)" livepatch
+check_eq "shim: waiting for the livepatch" "$(cat $H/state)" waiting
+
+# --- a vfio_pci_core that is not the one built for: fail closed --------------
+check "expect_btf=<other>: loads while vfio_pci_core is not there" modprobe $LPM expect_btf=$ZERO
+check "vfio_pci_core refused to load" sh -c '! modprobe vfio-pci 2>/dev/null && [ ! -d /sys/module/vfio_pci_core ]'
+check "dmesg: refused, and why" \
+	sh -c "dmesg | grep -q \"$LPM: refusing to patch vfio_pci_core: vfio_pci_core's BTF differs\""
+check "hook/state: failed, and why" grep -q "^failed: vfio_pci_core's BTF differs" $H/state
+check "disable -> unload" lp_unload
+modprobe -r vfio_iommu_type1 vfio 2>/dev/null
+
+# --- load first, vfio_pci_core later -----------------------------------------
+check "loads with backend=livepatch" modprobe $LPM
+check_eq "patch enabled" "$(cat $LP/enabled)" 1
+check "transition ends" wait_transition
+check_eq "kernel tainted K (TAINT_LIVEPATCH)" $(($(cat /proc/sys/kernel/tainted) >> 15 & 1)) 1
+check "module taint has K" grep -q K /sys/module/$LPM/taint
+if [ $kind = upstream ]; then w=upstream-enforced; else w=waiting; fi
+check_eq "hook/state with vfio_pci_core not loaded" "$(cat $H/state)" $w
+check_eq "hook/target" "$(cat $H/target)" \
+	"vfio_pci_core:vfio_pci_dma_buf_attach; vfio_pci_core not loaded"
+check "vfio_pci_core loads" sh -c 'modprobe vfio-pci && modprobe vfio_iommu_type1'
+check "dmesg: vfio_pci_core matched the build-time BTF" \
+	sh -c "dmesg | grep -q '$LPM: vfio_pci_core matches the BTF derived at build time'"
+check_eq "vfio_pci_core object patched" "$(cat $LP/vfio_pci_core/patched)" 1
+check_eq "hook/state with vfio_pci_core loaded" "$(cat $H/state)" $armed
+
+eval "$(dbr_vfio bind | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.,-]*\)$/B_\1=\2/p')"
+check_eq "edu bound to vfio-pci" "$B_driver" vfio-pci
+
+# --- the kprobe backend's decisions (70-vfio) --------------------------------
+setpol off
+snap
+vrun stub --nomap --revoke none
+check_eq "off: stub accepted (the patch asked the shim)" "$V_attach_err $(moved)" \
+	"0 hits=1 refused=0 upstream=0"
+snap
+vrun legacy --revoke none
+check_eq "off: legacy refused by vfio-pci's own peer2peer check" \
+	"$V_attach_err $(moved)" "EOPNOTSUPP hits=0 refused=0 upstream=0"
+setpol enforce
+snap
+vrun legacy --revoke none
+check_eq "enforce: legacy refused" "$V_attach_err" EOPNOTSUPP
+if [ $kind = upstream ]; then
+	snap
+	vrun nocb --revoke none
+	check_eq "enforce: nocb refused by vfio-pci's own dma_buf_attach_revocable() check" \
+		"$V_attach_err $(moved)" "EOPNOTSUPP hits=0 refused=0 upstream=0"
+else
+	ktap_skip "enforce: nocb refused by vfio-pci" \
+		"importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
+fi
+snap
+vrun stub --nomap --revoke none
+check_eq "enforce: plain stub accepted (its callback looks revocable)" \
+	"$V_attach_err $(moved)" "0 hits=1 refused=0 upstream=0"
+cb=$(stub_cb)
+echo "+$cb" >$P/deny
+snap
+vrun stub --nomap --revoke none
+check_eq "enforce: deny-listed stub ($cb) refused by the shim" "$V_attach_err $(moved)" \
+	"EOPNOTSUPP hits=1 refused=1 upstream=0"
+setpol off
+vrun stub --nomap --revoke none
+check_eq "off: deny-listed stub accepted" "$V_attach_err" 0
+echo "" >$P/deny
+setpol strict
+snap
+vrun stub --nomap --revoke none
+check_eq "enforce+strict: stub refused by the shim" "$V_attach_err $(moved)" \
+	"EOPNOTSUPP hits=1 refused=1 upstream=0"
+setpol enforce
+vrun compliant --revoke reset
+check_eq "enforce: compliant accepted" "$V_attach_err" 0
+check "enforce: compliant notified by the reset" ge1 "$V_after_notifications"
+# vfio_pci_dma_buf.revoked through the BTF-derived byte and bit: clear
+# before the revoke (the attach above passed it), set after close.
+vrun compliant --nomap --revoke close --late compliant
+check_eq "after close: attach refused ENODEV (revoked bit read at the derived offset)" \
+	"$V_attach_err/$V_late_attach_err" "0/ENODEV"
+check "dmesg names the refused importer on vfio_pci_core" \
+	sh -c "dmesg | grep -q 'dmabuf_revoke: refused: .* attaching to a vfio_pci_core buffer'"
+
+# --- rmmod needs the disable first -------------------------------------------
+check "rmmod without disabling is refused" sh -c "! rmmod $LPM 2>/dev/null"
+check_eq "and the patch stays enabled" "$(cat $LP/enabled)" 1
+echo "+$(stub_cb)" >$P/deny
+check "disable: the patch goes away" lp_disable
+check_eq "hook/state: waiting (patch disabled)" "$(cat $H/state)" waiting
+snap
+vrun stub --nomap --revoke none
+check_eq "unpatched vfio-pci accepts the deny-listed stub, the shim not asked" \
+	"$V_attach_err $(moved)" "0 hits=0 refused=0 upstream=0"
+check "then rmmod works" rmmod $LPM
+check "module gone" sh -c "[ ! -d /sys/module/$LPM ] && [ ! -e $LP ]"
+
+# --- vfio_pci_core first, the livepatch later ---------------------------------
+check "loads with vfio_pci_core already there" modprobe $LPM
+check_eq "vfio_pci_core object patched at once" "$(cat $LP/vfio_pci_core/patched)" 1
+check "transition ends" wait_transition
+check_eq "hook/state" "$(cat $H/state)" $armed
+snap
+vrun stub --nomap --revoke none
+check_eq "deny-listed stub refused again" "$V_attach_err $(moved)" \
+	"EOPNOTSUPP hits=1 refused=1 upstream=0"
+echo "" >$P/deny
+vrun compliant --revoke reset
+check_eq "compliant accepted, notified by the reset" \
+	"$V_attach_err/$(ge1 "$V_after_notifications" && echo n)" "0/n"
+check "disable -> unload" lp_unload
+
+# --- a loaded vfio_pci_core that is not the one built for ---------------------
+check "expect_btf=<other> with vfio_pci_core loaded: refused" \
+	sh -c "! modprobe $LPM expect_btf=$ZERO 2>/dev/null && [ ! -d /sys/module/$LPM ]"
+check "dmesg: both fingerprints and the refusal" \
+	sh -c "dmesg | grep -q \"$LPM: vfio_pci_core's BTF is [0-9]* bytes, sha256 [0-9a-f]*; built for\" &&
+		dmesg | grep -q 'livepatch: pre-patch callback failed for object .vfio_pci_core.'"
+check "hook/state: failed, and why" grep -q "^failed: vfio_pci_core's BTF differs" $H/state
+check "vfio_pci_core left as it was (loaded)" [ -d /sys/module/vfio_pci_core ]
+modprobe $LPM && wait_transition
+check_eq "a good load clears the failure" "$(cat $H/state)" $armed
+check "disable -> unload" lp_unload
+
+dbr_vfio unbind >/dev/null
+modprobe -r vfio-pci vfio_iommu_type1
+modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
+check "all modules unload" \
+	sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
+ktap_done

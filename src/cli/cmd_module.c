@@ -155,7 +155,7 @@ static void print_enabled(const struct ctx *c)
 int cmd_enable(struct ctx *c, int argc, char **argv)
 {
 	struct enable_opts o = { .policy = NULL };
-	char opts[64], lp[512];
+	char opts[96], lp[512], backend[16] = "";
 	bool loaded_shim = false;
 	int ret = parse_enable(argc, argv, &o);
 
@@ -169,13 +169,22 @@ int cmd_enable(struct ctx *c, int argc, char **argv)
 		return EXIT_UNAVAIL;
 	}
 	if (module_state(c, MOD_SHIM) == MOD_NOT_LOADED) {
-		snprintf(opts, sizeof(opts), "%s%s%s", o.policy ? "policy=" : "",
-			 o.policy ? o.policy : "", o.strict ? " strict=Y" : "");
+		snprintf(opts, sizeof(opts), "%s%s%s%s", o.policy ? "policy=" : "",
+			 o.policy ? o.policy : "", o.strict ? " strict=Y" : "",
+			 o.livepatch ? " backend=livepatch" : "");
 		ret = load(c, MOD_SHIM, opts);
 		if (ret)
 			return ret;
 		loaded_shim = true;
 	} else {
+		/* The backend is chosen when the shim loads (backend= is 0444). */
+		ctx_read(c, backend, sizeof(backend), P_PARAMS "/backend");
+		if (o.livepatch && strcmp(backend, "livepatch")) {
+			err_msg("enable: " MOD_SHIM " is loaded with backend=%s; run "
+				"'dmabuf-revokectl disable' first to switch to livepatch",
+				backend[0] ? backend : "?");
+			return EXIT_FAIL;
+		}
 		ret = apply_loaded(c, &o);
 		if (ret)
 			return ret;

@@ -168,6 +168,13 @@ int cmd_enable(struct ctx *c, int argc, char **argv)
 			" missing: CONFIG_LIVEPATCH is off); use --backend kprobe");
 		return EXIT_UNAVAIL;
 	}
+	if (o.livepatch && module_state(c, MOD_LIVEPATCH) == MOD_NOT_LOADED &&
+	    module_installed_version(c, MOD_LIVEPATCH, lp, sizeof(lp)) == -ENOENT) {
+		/* Say what is missing before touching anything. */
+		ret = explain_load(c, MOD_LIVEPATCH, ENOENT, lp, sizeof(lp));
+		err_msg("%s", lp);
+		return ret;
+	}
 	if (module_state(c, MOD_SHIM) == MOD_NOT_LOADED) {
 		snprintf(opts, sizeof(opts), "%s%s%s%s", o.policy ? "policy=" : "",
 			 o.policy ? o.policy : "", o.strict ? " strict=Y" : "",

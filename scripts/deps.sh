@@ -9,7 +9,8 @@ PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
 
 missing=()
 for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
+		missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root or: apt-get install ${missing[*]}"

@@ -46,7 +46,9 @@ mirror() {
 manifest_kernels() { grep -v '^#' "$MANIFEST" | awk 'NF{print $1}' | uniq; }
 manifest_release() {
 	local r
-	r=$(grep -v '^#' "$MANIFEST" | awk -v k="$1" '$1==k{print $2; exit}')
+	# awk reads the file itself: an early exit in a pipe would SIGPIPE
+	# the writer, and pipefail turns that into a random failure.
+	r=$(awk -v k="$1" '!/^#/ && $1==k {print $2; exit}' "$MANIFEST")
 	[ -n "$r" ] || die "unknown kernel '$1' (known: $(manifest_kernels | xargs))"
 	echo "$r"
 }

@@ -179,7 +179,7 @@ calls=$(readelf -W -r "$ko" | awk -v want="'.rela$secname'" '
 	done | sort -u)
 others=$(echo "$calls" | grep -vE '^(__fentry__|__x86_return_thunk|__x86_indirect_thunk_[a-z0-9]+|dma_buf_attach_revocable|)$' || true)
 [ -z "$others" ] || skip "$FUNC also calls $(echo "$others" | xargs): the replacement would not reimplement it"
-if echo "$calls" | grep -qx dma_buf_attach_revocable; then
+if grep -qx dma_buf_attach_revocable <<<"$calls"; then
 	[ $revocable = 1 ] ||
 		skip "$FUNC calls dma_buf_attach_revocable() but the headers lack it"
 else

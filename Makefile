@@ -23,7 +23,7 @@ modules: compat
 # Regenerated on every build: the probes are cheap next to a wrong answer
 # left over from another kernel's headers.
 compat:
-	@scripts/conftest.sh $(KDIR) $(GEN)
+	@DKMS_KERNELVER="$(DKMS_KERNELVER)" scripts/conftest.sh $(KDIR) $(GEN)
 
 clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

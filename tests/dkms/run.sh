@@ -109,12 +109,25 @@ run_logged() {	# run_logged LOG CMD...: status of CMD, its output kept in LOG
 
 suite_dkms() {
 	local src=/usr/src/$PKG-$VER cli=/payload/bin/dmabuf-revokectl t
-	ktap_plan 26
+	ktap_plan 27
 	check_eq "running kernel is the matrix kernel" "$(uname -r)" "$REL"
 	check "linux-headers-$REL installed (/lib/modules/$REL/build)" test -f "/lib/modules/$REL/build/Makefile"
 	snapshot /tmp/before.dkms
 	cp -a "/payload/src/$PKG-$VER" /usr/src/
 	chk "dkms add $PKG/$VER" run_logged /tmp/dkms.log dkms add "$PKG/$VER" || diag_file /tmp/dkms.log
+	# A build without the kernel's compiler fails and make.log says which.
+	local cc ccp
+	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "/lib/modules/$REL/build/.config")
+	ccp=$(command -v "$cc")
+	mv "$ccp" "$ccp.hidden"
+	if run_logged /tmp/dkms.log dkms build "$PKG/$VER" -k "$REL"; then
+		ktap_fail "without $cc: dkms build fails"
+	else
+		chk "without $cc: dkms build fails, make.log names the compiler package" \
+			grep -q "but $cc is not installed (install gcc-" "/var/lib/dkms/$PKG/$VER/build/make.log" ||
+			diag_file "/var/lib/dkms/$PKG/$VER/build/make.log" 10
+	fi
+	mv "$ccp.hidden" "$ccp"
 	t=$(date +%s)
 	if run_logged /tmp/dkms.log dkms build "$PKG/$VER" -k "$REL"; then
 		ktap_ok "dkms build $PKG/$VER -k $REL ($(($(date +%s) - t))s)"
@@ -204,7 +217,7 @@ i=0
 for s in dkms deb; do
 	i=$((i + 1))
 	echo "  # Subtest: $s" >&3
-	(suite_$s) 2>&1 | tee /tmp/suite.out | sed 's/^/  /' | tee /dev/console >&3
+	(suite_$s) 2>&1 | tee /tmp/suite.out | sed -u 's/^/  /' | tee /dev/console >&3
 	rc=${PIPESTATUS[0]}
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/suite.out | head -n1)
 	got=$(grep -cE '^(not )?ok [0-9]+' /tmp/suite.out)

@@ -142,6 +142,7 @@ make_initramfs() {
 	}
 	# crc32c: ext4 asks the crypto API for it at mount (a module on 6.1).
 	for m in virtio_pci virtio_blk crc32c_generic crc32c_intel ext4; do stage_ko "$m"; done
+	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$st/lib/modules/$rel/" 2>/dev/null || true
 	depmod -b "$st" "$rel"
 	cp /bin/busybox "$st/bin/busybox"
 	ln -s busybox "$st/bin/sh"
@@ -271,13 +272,16 @@ fail_early() {	# a host-side stage failed: still leave a verdict and counts
 	exit 1
 }
 
+# Host-side steps run in a subshell: a `die` in one still leaves counts.
+sub() { ("$@"); }
 mkdir -p "$work" "$CACHE/rootfs"
-stage "dkms-rootfs-$k" make_rootfs || fail_early "building the $suite root fs failed"
+stage "dkms-rootfs-$k" sub make_rootfs || fail_early "building the $suite root fs failed"
 [ $only_rootfs -eq 1 ] && exit 0
-if [ ! -f "$BUILD/deb/dmabuf-revoke-dkms_${ver}_all.deb" ]; then
+# The packages from this tree (check.sh has just built them; cheap anyway).
+if [ -z "${DMABUF_REVOKE_DEB_FRESH:-}" ]; then
 	stage "deb" "$TOP/scripts/deb.sh" || fail_early "dpkg-buildpackage failed"
 fi
-stage "dkms-initramfs-$k" make_initramfs || fail_early "initramfs failed"
-stage "dkms-payload-$k" make_payload || fail_early "payload image failed"
+stage "dkms-initramfs-$k" sub make_initramfs || fail_early "initramfs failed"
+stage "dkms-payload-$k" sub make_payload || fail_early "payload image failed"
 stage "dkms-boot+test-$k" boot || true
 judge

@@ -27,7 +27,7 @@ modules: compat
 # Regenerated on every build: the probes are cheap next to a wrong answer
 # left over from another kernel's headers.
 compat:
-	@scripts/conftest.sh $(KDIR) $(GEN)
+	@DKMS_KERNELVER="$(DKMS_KERNELVER)" scripts/conftest.sh $(KDIR) $(GEN)
 	@scripts/vfio-btf.sh $(KDIR) $(GEN) $(VFIO_KO)
 
 clean:

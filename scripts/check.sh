@@ -69,6 +69,37 @@ for k in $kernels; do
 	fi
 done
 
+# Packaging and the real install flow: the .debs (dpkg-buildpackage), then
+# per kernel a Debian guest (bookworm for 6.1, trixie for 7.0) doing
+# dkms add/build/install/remove and apt install/purge (scripts/dkms-guest.sh).
+# DMABUF_REVOKE_DKMS_KERNELS overrides which kernels (default: 6.1 and 7.0
+# when they are in the run; "none" skips the guest flow).
+if stage deb "$TOP/scripts/deb.sh"; then
+	result ok "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
+	if "$TOP/tests/dkms/conf-test.sh" >"$BUILD/results/dkms-conf.tap" 2>&1; then :; fi
+	cat "$BUILD/results/dkms-conf.tap"
+	PASS=$((PASS + $(grep -cE '^ok ' "$BUILD/results/dkms-conf.tap" || true)))
+	FAIL=$((FAIL + $(grep -cE '^not ok ' "$BUILD/results/dkms-conf.tap" || true)))
+	dkms_kernels=${DMABUF_REVOKE_DKMS_KERNELS:-}
+	if [ -z "$dkms_kernels" ]; then
+		for k in 6.1 7.0; do
+			case " $kernels " in *" $k "*) dkms_kernels="$dkms_kernels $k" ;; esac
+		done
+	fi
+	[ "$dkms_kernels" = none ] && dkms_kernels=
+	for k in $dkms_kernels; do
+		log "=== DKMS install flow in a Debian guest, kernel $k"
+		DMABUF_REVOKE_DEB_FRESH=1 "$TOP/scripts/dkms-guest.sh" "$k" || true
+		if [ -f "$BUILD/results/dkms-$k/counts" ]; then
+			add_counts "$BUILD/results/dkms-$k/counts"
+		else
+			result fail "dkms-$k: guest install flow produced no counts"
+		fi
+	done
+else
+	result fail "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
+fi
+
 # The harness must be able to fail: a failing test and a WARN in one boot.
 sk=7.0
 case " $kernels " in *" 7.0 "*) ;; *) sk=${kernels%% *} ;; esac

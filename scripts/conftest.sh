@@ -9,10 +9,22 @@ set -euo pipefail
 
 KDIR=${1:?usage: conftest.sh KDIR OUTDIR}
 OUT=${2:?usage: conftest.sh KDIR OUTDIR}
+# DKMS passes DKMS_KERNELVER (its ${kernelver}) so the message names the
+# package; dkms copies this line into make.log.
 [ -f "$KDIR/Makefile" ] || {
-	echo "conftest: no kernel headers at $KDIR (install linux-headers-<release>)" >&2
+	echo "conftest: no kernel headers at $KDIR (install linux-headers-${DKMS_KERNELVER:-<release>})" >&2
 	exit 1
 }
+# The compiler the kernel was built with (CONFIG_CC_VERSION_TEXT) must exist.
+cc_text=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$KDIR/.config" 2>/dev/null || true)
+cc_bin=${cc_text%% *}
+case $cc_text in *gcc*) ;; *) cc_bin= ;; esac
+if [ -n "$cc_bin" ] && ! command -v "$cc_bin" >/dev/null 2>&1; then
+	cc_pkg=$(echo "$cc_text" | sed -nE 's/.*gcc[^ ]* \(.*\) ([0-9]+)\..*/gcc-\1/p')
+	echo "conftest: the kernel at $KDIR was built with '$cc_text'," \
+		"but $cc_bin is not installed (install ${cc_pkg:-that compiler})" >&2
+	exit 1
+fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 TMP=$(mktemp -d "$OUT/.conftest.XXXXXX")

@@ -1,0 +1,236 @@
+#!/bin/bash
+# Guest init for scripts/dkms-guest.sh: runs as PID 1 in a real Debian root
+# fs (bookworm or trixie) after the initramfs switch_root. The payload disk
+# is at /payload. KTAP results on ttyS1, dmesg on ttyS2, like tests/guest.
+#
+# Suite "dkms": the by-hand DKMS flow from a source copy in /usr/src.
+# Suite "deb":  apt install of the .debs (dh-dkms postinst builds), purge.
+# Both end by comparing the root fs file list with the one taken before.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive HOME=/root TERM=dumb
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts 2>/dev/null
+hostname dbr-guest 2>/dev/null
+# What udev would create: /dev/fd and friends (dkms uses process substitution).
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+exec 3>/dev/ttyS1
+echo "guest: $(uname -r) in $(. /etc/os-release && echo "$PRETTY_NAME"), up $(cut -d' ' -f1 /proc/uptime)s"
+
+VER=$(cat /payload/version)
+REL=$(cat /payload/release)
+PKG=dmabuf-revoke
+MODS="dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer"
+P=/sys/module/dmabuf_revoke/parameters
+. /payload/ktap.sh
+# ktap.sh ends a suite with `exit`; suites run in subshells here.
+
+diag_file() {	# diag_file FILE [N]: the last N lines of FILE as KTAP diagnostics
+	tail -n "${2:-25}" "$1" 2>/dev/null | while IFS= read -r l; do ktap_diag "$l"; done
+}
+# Root fs file list, without the kernel's and apt/dpkg's bookkeeping
+# (logs, caches, dpkg's *-old backups) that any package operation touches.
+snapshot() {
+	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
+		-o -path /payload -o -path /var/log -o -path /var/cache -o -path /var/lib/apt \
+		-o -path /lost+found -o -path /root/.cache \) -prune -o -print |
+		grep -vE '^/var/lib/dpkg/[^/]*-old$' | LC_ALL=C sort >"$1"
+}
+same_files() {	# same_files BEFORE AFTER: diff as diagnostics, status
+	snapshot "$2"
+	if diff "$1" "$2" >/tmp/files.diff; then return 0; fi
+	diag_file /tmp/files.diff 40
+	return 1
+}
+no_module_files() {
+	local left
+	left=$(find /lib/modules/ /usr/lib/modules/ -name 'dmabuf_revoke*' 2>/dev/null)
+	[ -z "$left" ] || { ktap_diag "left behind: $left"; return 1; }
+	! grep -q dmabuf_revoke "/lib/modules/$REL/modules.dep"
+}
+installed_in_updates() {	# every module resolves to updates/dkms and has VER
+	local m p v
+	for m in $MODS; do
+		p=$(modinfo -n "$m" 2>/dev/null)
+		v=$(modinfo -F version "$m" 2>/dev/null)
+		case $p in */updates/dkms/"$m".ko*) ;; *) ktap_diag "$m: '$p'"; return 1 ;; esac
+		[ "$v" = "$VER" ] || { ktap_diag "$m: version '$v'"; return 1; }
+	done
+}
+dkms_installed() { dkms status "$PKG/$VER" -k "$REL" 2>&1 | tee /tmp/dkms.status | grep -q ': installed'; }
+unload_all() {
+	local m
+	for m in dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke_livepatch dmabuf_revoke; do
+		[ -d /sys/module/$m ] && modprobe -r $m
+	done
+	[ ! -d /sys/module/dmabuf_revoke ]
+}
+kconfig() { grep -q "^$1=y" "/lib/modules/$REL/build/.config"; }
+# Built where the kernel has CONFIG_LIVEPATCH and vfio-pci dma-buf export
+# and the source has the backend (dkms.conf and Kbuild test the same).
+want_livepatch() {
+	kconfig CONFIG_LIVEPATCH && kconfig CONFIG_VFIO_PCI_DMABUF && [ -f "$1/src/livepatch.c" ]
+}
+livepatch_as_configured() {
+	local have=no want=no
+	modinfo -n dmabuf_revoke_livepatch >/dev/null 2>&1 && have=yes
+	want_livepatch "$1" && want=yes
+	ktap_diag "livepatch module: wanted $want, installed $have"
+	[ "$have" = "$want" ]
+}
+signed_by_dkms() {	# with CONFIG_MODULE_SIG the modules carry DKMS's MOK signature
+	kconfig CONFIG_MODULE_SIG || return 0
+	local s
+	s=$(modinfo -F signer dmabuf_revoke 2>/dev/null)
+	ktap_diag "signer: '$s'"
+	[ "$s" = "DKMS module signing key" ]
+}
+# chk NAME CMD...: like check, but returns CMD's status (for `|| diag_file`).
+chk() {
+	local n=$1
+	shift
+	if "$@"; then ktap_ok "$n"; return 0; fi
+	ktap_fail "$n"
+	return 1
+}
+gone_dkms() { ! [ -e "/var/lib/dkms/$PKG" ] && no_module_files; }
+gone_deb() { ! [ -e "/usr/src/$PKG-$VER" ] && gone_dkms; }
+run_logged() {	# run_logged LOG CMD...: status of CMD, its output kept in LOG
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1
+}
+
+suite_dkms() {
+	local src=/usr/src/$PKG-$VER cli=/payload/bin/dmabuf-revokectl t
+	ktap_plan 27
+	check_eq "running kernel is the matrix kernel" "$(uname -r)" "$REL"
+	check "linux-headers-$REL installed (/lib/modules/$REL/build)" test -f "/lib/modules/$REL/build/Makefile"
+	snapshot /tmp/before.dkms
+	cp -a "/payload/src/$PKG-$VER" /usr/src/
+	chk "dkms add $PKG/$VER" run_logged /tmp/dkms.log dkms add "$PKG/$VER" || diag_file /tmp/dkms.log
+	# A build without the kernel's compiler fails and make.log says which.
+	local cc ccp
+	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "/lib/modules/$REL/build/.config")
+	ccp=$(command -v "$cc")
+	mv "$ccp" "$ccp.hidden"
+	if run_logged /tmp/dkms.log dkms build "$PKG/$VER" -k "$REL"; then
+		ktap_fail "without $cc: dkms build fails"
+	else
+		chk "without $cc: dkms build fails, make.log names the compiler package" \
+			grep -q "but $cc is not installed (install gcc-" "/var/lib/dkms/$PKG/$VER/build/make.log" ||
+			diag_file "/var/lib/dkms/$PKG/$VER/build/make.log" 10
+	fi
+	mv "$ccp.hidden" "$ccp"
+	t=$(date +%s)
+	if run_logged /tmp/dkms.log dkms build "$PKG/$VER" -k "$REL"; then
+		ktap_ok "dkms build $PKG/$VER -k $REL ($(($(date +%s) - t))s)"
+	else
+		diag_file /tmp/dkms.log 10
+		diag_file "/var/lib/dkms/$PKG/$VER/build/make.log" 30
+		ktap_fail "dkms build $PKG/$VER -k $REL"
+	fi
+	check "make.log shows the conftest probes" \
+		grep -q '^conftest: HAVE_' "/var/lib/dkms/$PKG/$VER/$REL/$(uname -m)/log/make.log"
+	chk "dkms install $PKG/$VER -k $REL" run_logged /tmp/dkms.log dkms install "$PKG/$VER" -k "$REL" ||
+		diag_file /tmp/dkms.log
+	chk "dkms status: installed for $REL" dkms_installed || diag_file /tmp/dkms.status
+	check "modules in updates/dkms, version $VER" installed_in_updates
+	check "livepatch module built exactly where the kernel supports it" livepatch_as_configured "$src"
+	check "modules signed with the DKMS MOK key" signed_by_dkms
+	echo "options dmabuf_revoke strict=Y deny=dkms_test_cb" >/etc/modprobe.d/dmabuf-revoke.conf
+	chk "modprobe dmabuf_revoke policy=enforce" run_logged /tmp/mp.log modprobe dmabuf_revoke policy=enforce ||
+		diag_file /tmp/mp.log
+	check_eq "policy from the modprobe command line" "$(cat $P/policy 2>&1)" enforce
+	check_eq "strict from /etc/modprobe.d/dmabuf-revoke.conf" "$(cat $P/strict 2>&1)" Y
+	check "deny from /etc/modprobe.d/dmabuf-revoke.conf" grep -qw dkms_test_cb $P/deny
+	check_eq "/sys/kernel/dmabuf_revoke/version" "$(cat /sys/kernel/dmabuf_revoke/version 2>&1)" "$VER"
+	echo audit >$P/policy
+	check_eq "sysfs: policy set to audit" "$(cat $P/policy)" audit
+	if (echo bogus >$P/policy) 2>/dev/null; then ktap_fail "sysfs: bad policy refused"; else
+		check_eq "sysfs: bad policy refused, policy unchanged" "$(cat $P/policy)" audit; fi
+	echo N >$P/strict
+	check_eq "sysfs: strict set to N" "$(cat $P/strict)" N
+	echo +extra_cb >$P/deny
+	check "sysfs: deny +extra_cb edits the list" sh -c "grep -qw extra_cb $P/deny && grep -qw dkms_test_cb $P/deny"
+	ktap_diag "hook/state: $(cat /sys/kernel/dmabuf_revoke/hook/state 2>&1)"
+	t=$(cat /proc/sys/kernel/tainted)
+	ktap_diag "tainted: $t (O=$(((t >> 12) & 1)) E=$(((t >> 13) & 1)) K=$(((t >> 15) & 1)))"
+	check "kernel tainted O (out-of-tree module)" test $(((t >> 12) & 1)) -eq 1
+	check_eq "dmabuf-revokectl --version" "$($cli --version 2>&1)" "dmabuf-revokectl $VER"
+	if run_logged /tmp/cli.log "$cli" selftest; then ktap_ok "dmabuf-revokectl selftest"; else
+		diag_file /tmp/cli.log 30; ktap_fail "dmabuf-revokectl selftest"; fi
+	check "modprobe -r: nothing of ours loaded" unload_all
+	chk "dkms remove $PKG/$VER --all" run_logged /tmp/dkms.log dkms remove "$PKG/$VER" --all ||
+		diag_file /tmp/dkms.log
+	check "no module file, no /var/lib/dkms/$PKG, not in modules.dep" gone_dkms
+	rm -rf "$src" /etc/modprobe.d/dmabuf-revoke.conf
+	check "no file left behind (file lists before add and after remove)" same_files /tmp/before.dkms /tmp/after.dkms
+	ktap_done
+}
+
+suite_deb() {
+	local t
+	ktap_plan 14
+	snapshot /tmp/before.deb
+	t=$(date +%s)
+	if run_logged /tmp/apt.log apt-get install -y --no-install-recommends \
+		"/payload/debs/$PKG-dkms_${VER}_all.deb" /payload/debs/dmabuf-revokectl_"${VER}"_amd64.deb; then
+		ktap_ok "apt-get install $PKG-dkms dmabuf-revokectl ($(($(date +%s) - t))s)"
+	else
+		diag_file /tmp/apt.log 30
+		diag_file "/var/lib/dkms/$PKG/$VER/build/make.log" 30
+		ktap_fail "apt-get install $PKG-dkms dmabuf-revokectl"
+	fi
+	chk "dkms status: installed for $REL by the package's postinst" dkms_installed || diag_file /tmp/dkms.status
+	check "modules in updates/dkms, version $VER" installed_in_updates
+	check "livepatch module built exactly where the kernel supports it" livepatch_as_configured "/usr/src/$PKG-$VER"
+	check_eq "packaged dmabuf-revokectl --version" "$(dmabuf-revokectl --version 2>&1)" "dmabuf-revokectl $VER"
+	check "man page installed" test -f /usr/share/man/man8/dmabuf-revokectl.8.gz
+	chk "dmabuf-revokectl enable --policy audit" run_logged /tmp/cli.log dmabuf-revokectl enable --policy audit ||
+		diag_file /tmp/cli.log
+	check_eq "policy after enable" "$(cat $P/policy 2>&1)" audit
+	chk "dmabuf-revokectl status" run_logged /tmp/cli.log dmabuf-revokectl status || diag_file /tmp/cli.log
+	if run_logged /tmp/cli.log dmabuf-revokectl selftest; then ktap_ok "dmabuf-revokectl selftest"; else
+		diag_file /tmp/cli.log 30; ktap_fail "dmabuf-revokectl selftest"; fi
+	chk "dmabuf-revokectl disable: nothing of ours loaded" \
+		sh -c 'dmabuf-revokectl disable >/tmp/cli.log 2>&1 && ! [ -d /sys/module/dmabuf_revoke ]' ||
+		diag_file /tmp/cli.log
+	chk "apt-get purge both packages" run_logged /tmp/apt.log apt-get purge -y "$PKG-dkms" dmabuf-revokectl ||
+		diag_file /tmp/apt.log 30
+	check "no module file, no /usr/src/$PKG-$VER, no /var/lib/dkms/$PKG" gone_deb
+	check "no file left behind (file lists before install and after purge)" same_files /tmp/before.deb /tmp/after.deb
+	ktap_done
+}
+
+# Each suite nested as a subtest, judged like tests/guest/run.sh: it fails
+# if it exits non-zero or its results do not match its plan.
+echo "KTAP version 1" >&3
+echo "1..2" >&3
+i=0
+for s in dkms deb; do
+	i=$((i + 1))
+	echo "  # Subtest: $s" >&3
+	(suite_$s) 2>&1 | tee /tmp/suite.out | sed -u 's/^/  /' | tee /dev/console >&3
+	rc=${PIPESTATUS[0]}
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/suite.out | head -n1)
+	got=$(grep -cE '^(not )?ok [0-9]+' /tmp/suite.out)
+	if [ "$rc" -eq 0 ] && [ -n "$plan" ] && [ "$plan" -eq "$got" ]; then
+		echo "ok $i $s" >&3
+	else
+		echo "# $s: exit $rc, plan ${plan:-none}, results $got" >&3
+		echo "not ok $i $s" >&3
+	fi
+done
+echo "DMABUF_REVOKE_GUEST_DONE" >&3
+dmesg >/dev/ttyS2
+echo "DMABUF_REVOKE_DMESG_DONE" >/dev/ttyS2
+sync
+echo o >/proc/sysrq-trigger
+sleep 30

@@ -33,11 +33,6 @@ for kr in "$CACHE"/kernels/*/; do
 	[ -f "$kd/.config" ] || continue
 	lp=no
 	grep -q '^CONFIG_LIVEPATCH=y' "$kd/.config" && grep -q '^CONFIG_VFIO_PCI_DMABUF=y' "$kd/.config" && lp=yes
-	rm -f "$fake/dmabuf-revoke/$ver/source/src/livepatch.c"
-	out=$(evaluate "$kd")
-	t "dkms conf $k: three modules while the source has no livepatch backend" \
-		[ "${out%% |*}" = "dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer" ]
-	touch "$fake/dmabuf-revoke/$ver/source/src/livepatch.c"
 	out=$(evaluate "$kd")
 	if [ $lp = yes ]; then want="dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer dmabuf_revoke_livepatch"
 	else want="dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer"; fi

@@ -22,6 +22,7 @@
 #   scripts/dkms-guest.sh KERNEL          build what is missing, boot, judge
 #   scripts/dkms-guest.sh rootfs KERNEL   only build (or reuse) the root fs
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/qemu-lib.sh"
 
 only_rootfs=0
 if [ "${1:-}" = rootfs ]; then only_rootfs=1; shift; fi
@@ -190,22 +191,12 @@ make_payload() {
 }
 
 MACHINE=(-cpu max -machine q35 -m 2G -smp 2)
-accel() {
-	if [ -n "${DMABUF_REVOKE_ACCEL:-}" ]; then echo "$DMABUF_REVOKE_ACCEL"; return; fi
-	if [ -w /dev/kvm ]; then
-		local rc=0
-		timeout 3 qemu-system-x86_64 -accel kvm "${MACHINE[@]}" -display none \
-			-monitor none -serial none </dev/null >/dev/null 2>&1 || rc=$?
-		if [ $rc -eq 124 ]; then echo kvm; return; fi
-	fi
-	echo tcg,thread=multi
-}
 
 boot() {
 	local vmlinuz acc rc=0
 	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
 	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
-	acc=$(accel)
+	acc=$(qemu_accel "${MACHINE[@]}")
 	rm -rf "$res"
 	mkdir -p "$res"
 	log "kernel $k: booting the $suite root fs ($acc, timeout ${TIMEOUT}s)"
@@ -221,47 +212,6 @@ boot() {
 		-append "console=ttyS0 panic=-1 rdinit=/init" \
 		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
 	echo "$rc" >"$res/qemu.rc"
-}
-
-# judge: as scripts/guest.sh; print host-side results, fill counts.
-judge() {
-	local pass=0 fail=0 skip=0 reasons=() line
-	for f in results.ktap dmesg.log console.log; do
-		touch "$res/$f"
-		tr -d '\r' <"$res/$f" >"$res/$f.tmp" && mv "$res/$f.tmp" "$res/$f"
-	done
-	while IFS= read -r line; do
-		case $line in
-		*"# SKIP"*) skip=$((skip + 1)); echo "  $line" ;;
-		"  ok "*) pass=$((pass + 1)) ;;
-		"  not ok "*) fail=$((fail + 1)); echo "  $line"; reasons+=("test failed: ${line#  not ok }") ;;
-		esac
-	done < <(grep -E '^  (not )?ok [0-9]+' "$res/results.ktap" || true)
-	while IFS= read -r line; do
-		reasons+=("suite failed: ${line#not ok }")
-	done < <(grep -E '^not ok [0-9]+' "$res/results.ktap" || true)
-	case $(cat "$res/qemu.rc") in 124 | 137) reasons+=("timeout after ${TIMEOUT}s") ;; esac
-	grep -q '^DMABUF_REVOKE_GUEST_DONE' "$res/results.ktap" ||
-		reasons+=("guest died before finishing (see console.log)")
-	grep -q '^DMABUF_REVOKE_DMESG_DONE' "$res/dmesg.log" ||
-		reasons+=("guest dmesg incomplete")
-	[ $((pass + fail + skip)) -gt 0 ] || reasons+=("no test result at all")
-	cat "$res/dmesg.log" "$res/console.log" |
-		grep -nE 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU usage|Kernel panic' \
-			>"$res/dmesg-bad.txt" || true
-	[ ! -s "$res/dmesg-bad.txt" ] ||
-		reasons+=("guest dmesg: $(head -n1 "$res/dmesg-bad.txt" | cut -c1-150)")
-	if [ ${#reasons[@]} -eq 0 ]; then
-		pass=$((pass + 1))
-		echo "ok - dkms-$k: guest finished, dmesg clean" >"$res/verdict"
-	else
-		fail=$((fail + 1))
-		local IFS=';'
-		echo "not ok - dkms-$k: ${reasons[*]:0:6}$([ ${#reasons[@]} -gt 6 ] && echo "; ... $((${#reasons[@]} - 6)) more")" >"$res/verdict"
-	fi
-	cat "$res/verdict"
-	echo "$pass $fail $skip" >"$res/counts"
-	[ ${#reasons[@]} -eq 0 ]
 }
 
 fail_early() {	# a host-side stage failed: still leave a verdict and counts
@@ -284,4 +234,4 @@ fi
 stage "dkms-initramfs-$k" sub make_initramfs || fail_early "initramfs failed"
 stage "dkms-payload-$k" sub make_payload || fail_early "payload image failed"
 stage "dkms-boot+test-$k" boot || true
-judge
+judge_run "$res" "dkms-$k" "$TIMEOUT"

@@ -6,6 +6,7 @@
 # died before finishing, or BUG:/WARNING:/Oops/Call Trace/KASAN/UBSAN/lockdep
 # in the guest's dmesg. Writes results/KERNEL/counts: "<passed> <failed> <skipped>".
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/qemu-lib.sh"
 
 # --selfcheck: the suites that must fail (tests/selfcheck); --demo: the
 # demo (tests/demo), its table printed at the end.
@@ -116,24 +117,11 @@ MACHINE=(-cpu max -machine q35,kernel-irqchip=split -m 1G -smp 2
 	-device intel-iommu,intremap=on
 	-device pcie-root-port,id=rp1,chassis=1 -device edu,bus=rp1)
 
-accel() {
-	if [ -n "${DMABUF_REVOKE_ACCEL:-}" ]; then echo "$DMABUF_REVOKE_ACCEL"; return; fi
-	# KVM only when it really runs a guest here (firmware looping on "no
-	# bootable device" until the timeout); TCG otherwise.
-	if [ -w /dev/kvm ]; then
-		local rc=0
-		timeout 3 qemu-system-x86_64 -accel kvm "${MACHINE[@]}" -display none \
-			-monitor none -serial none </dev/null >/dev/null 2>&1 || rc=$?
-		if [ $rc -eq 124 ]; then echo kvm; return; fi
-	fi
-	echo tcg,thread=multi
-}
-
 boot() {
 	local vmlinuz acc rc=0
 	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
 	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
-	acc=$(accel)
+	acc=$(qemu_accel "${MACHINE[@]}")
 	rm -rf "$res"
 	mkdir -p "$res"
 	log "kernel $k: booting ($acc, timeout ${TIMEOUT}s)"
@@ -146,56 +134,6 @@ boot() {
 		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init" \
 		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
 	echo "$rc" >"$res/qemu.rc"
-}
-
-# judge: print host-side results, fill counts; return 1 on any failure.
-judge() {
-	local pass=0 fail=0 skip=0 reasons=() line
-	tr -d '\r' <"$res/results.ktap" >"$res/results.tmp" && mv "$res/results.tmp" "$res/results.ktap"
-	tr -d '\r' <"$res/dmesg.log" >"$res/dmesg.tmp" && mv "$res/dmesg.tmp" "$res/dmesg.log"
-	# Leaf results are the suites' own lines (indented once).
-	while IFS= read -r line; do
-		case $line in
-		*"# SKIP"*) skip=$((skip + 1)); echo "  $line" ;;
-		"  ok "*) pass=$((pass + 1)) ;;
-		"  not ok "*) fail=$((fail + 1)); echo "  $line"; reasons+=("test failed: ${line#  not ok }") ;;
-		esac
-	done < <(grep -E '^  (not )?ok [0-9]+' "$res/results.ktap" || true)
-	# Suites the runner judged (plan mismatch, non-zero exit).
-	while IFS= read -r line; do
-		reasons+=("suite failed: ${line#not ok }")
-	done < <(grep -E '^not ok [0-9]+' "$res/results.ktap" || true)
-	if [ "$(cat "$res/qemu.rc")" = 124 ] || [ "$(cat "$res/qemu.rc")" = 137 ]; then
-		reasons+=("timeout after ${TIMEOUT}s")
-	fi
-	if ! grep -q '^DMABUF_REVOKE_GUEST_DONE' "$res/results.ktap"; then
-		reasons+=("guest died before finishing the suite (see console.log)")
-	fi
-	if ! grep -q '^DMABUF_REVOKE_DMESG_DONE' "$res/dmesg.log"; then
-		reasons+=("guest dmesg incomplete")
-	fi
-	if [ $((pass + fail + skip)) -eq 0 ]; then
-		reasons+=("no test result at all")
-	fi
-	# The console carries what dmesg may miss after a crash.
-	cat "$res/dmesg.log" "$res/console.log" | tr -d '\r' |
-		grep -nE 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU usage|Kernel panic' \
-			>"$res/dmesg-bad.txt" || true
-	if [ -s "$res/dmesg-bad.txt" ]; then
-		reasons+=("guest dmesg: $(head -n1 "$res/dmesg-bad.txt" | cut -c1-150)")
-	fi
-	# Host-side verdicts count as results too.
-	if [ ${#reasons[@]} -eq 0 ]; then
-		pass=$((pass + 1))
-		echo "ok - $k: guest finished, dmesg clean" >"$res/verdict"
-	else
-		fail=$((fail + 1))
-		local IFS=';'
-		echo "not ok - $k: ${reasons[*]:0:6}$([ ${#reasons[@]} -gt 6 ] && echo "; ... $((${#reasons[@]} - 6)) more")" >"$res/verdict"
-	fi
-	cat "$res/verdict"
-	echo "$pass $fail $skip" >"$res/counts"
-	[ ${#reasons[@]} -eq 0 ]
 }
 
 stage "initramfs-$k" make_initramfs
@@ -213,4 +151,4 @@ if [ $demo -eq 1 ]; then
 	# The demo's story is in its diagnostic lines.
 	sed -n 's/^  # \{0,1\}//p' "$res/results.ktap" | grep -v '^Subtest:' || true
 fi
-judge
+judge_run "$res" "$k" "$TIMEOUT"

@@ -1,0 +1,71 @@
+# shellcheck shell=bash
+# Shared by scripts/guest.sh and scripts/dkms-guest.sh (sourced after
+# lib.sh): choosing the accelerator and judging a finished guest run.
+#
+# A run's directory holds what the guest sent on its serial ports:
+#   console.log (ttyS0), results.ktap (ttyS1), dmesg.log (ttyS2), and
+#   qemu.rc, QEMU's exit status (124/137: timeout).
+
+# qemu_accel ARGS...: KVM only when it really runs a guest with these
+# machine ARGS here (the firmware looping on "no bootable device" until
+# the timeout); TCG otherwise. DMABUF_REVOKE_ACCEL overrides.
+qemu_accel() {
+	if [ -n "${DMABUF_REVOKE_ACCEL:-}" ]; then echo "$DMABUF_REVOKE_ACCEL"; return; fi
+	if [ -w /dev/kvm ]; then
+		local rc=0
+		timeout 3 qemu-system-x86_64 -accel kvm "$@" -display none \
+			-monitor none -serial none </dev/null >/dev/null 2>&1 || rc=$?
+		if [ $rc -eq 124 ]; then echo kvm; return; fi
+	fi
+	echo tcg,thread=multi
+}
+
+# judge_run DIR NAME TIMEOUT: print the failed and skipped results, write
+# DIR/verdict and DIR/counts ("<passed> <failed> <skipped>"); return 1 on
+# a failed or missing result, a timeout, a guest that died, or BUG:/
+# WARNING:/Oops/Call Trace/KASAN/UBSAN/lockdep in the guest's log. The
+# host-side verdict counts as one result too.
+judge_run() {
+	local res=$1 name=$2 timeout=$3 pass=0 fail=0 skip=0 reasons=() line f
+	for f in results.ktap dmesg.log console.log; do
+		touch "$res/$f"
+		tr -d '\r' <"$res/$f" >"$res/$f.tmp" && mv "$res/$f.tmp" "$res/$f"
+	done
+	# Leaf results are the suites' own lines (indented once).
+	while IFS= read -r line; do
+		case $line in
+		*"# SKIP"*) skip=$((skip + 1)); echo "  $line" ;;
+		"  ok "*) pass=$((pass + 1)) ;;
+		"  not ok "*) fail=$((fail + 1)); echo "  $line"; reasons+=("test failed: ${line#  not ok }") ;;
+		esac
+	done < <(grep -E '^  (not )?ok [0-9]+' "$res/results.ktap" || true)
+	# Suites the runner judged (plan mismatch, non-zero exit).
+	while IFS= read -r line; do
+		reasons+=("suite failed: ${line#not ok }")
+	done < <(grep -E '^not ok [0-9]+' "$res/results.ktap" || true)
+	case $(cat "$res/qemu.rc" 2>/dev/null) in
+	124 | 137) reasons+=("timeout after ${timeout}s") ;;
+	esac
+	grep -q '^DMABUF_REVOKE_GUEST_DONE' "$res/results.ktap" ||
+		reasons+=("guest died before finishing the suite (see console.log)")
+	grep -q '^DMABUF_REVOKE_DMESG_DONE' "$res/dmesg.log" ||
+		reasons+=("guest dmesg incomplete")
+	[ $((pass + fail + skip)) -gt 0 ] || reasons+=("no test result at all")
+	# The console carries what dmesg may miss after a crash.
+	cat "$res/dmesg.log" "$res/console.log" |
+		grep -nE 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU usage|Kernel panic' \
+			>"$res/dmesg-bad.txt" || true
+	[ ! -s "$res/dmesg-bad.txt" ] ||
+		reasons+=("guest dmesg: $(head -n1 "$res/dmesg-bad.txt" | cut -c1-150)")
+	if [ ${#reasons[@]} -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok - $name: guest finished, dmesg clean" >"$res/verdict"
+	else
+		fail=$((fail + 1))
+		local IFS=';'
+		echo "not ok - $name: ${reasons[*]:0:6}$([ ${#reasons[@]} -gt 6 ] && echo "; ... $((${#reasons[@]} - 6)) more")" >"$res/verdict"
+	fi
+	cat "$res/verdict"
+	echo "$pass $fail $skip" >"$res/counts"
+	[ ${#reasons[@]} -eq 0 ]
+}

@@ -84,7 +84,7 @@ make_initramfs() {
 	cp /bin/busybox "$stage/bin/busybox"
 	ln -s busybox "$stage/bin/sh"
 	install -m 755 "$TOP/tests/guest/init" "$stage/init"
-	cp "$TOP/tests/guest/ktap.sh" "$TOP/tests/guest/run.sh" "$stage/tests/"
+	cp "$TOP/tests/guest/ktap.sh" "$TOP/tests/guest/helpers.sh" "$TOP/tests/guest/run.sh" "$stage/tests/"
 	if [ $selfcheck -eq 1 ]; then
 		cp "$TOP"/tests/selfcheck/*.sh "$stage/tests/suites/"
 		cp "$out"/selfcheck/*.ko "$stage/lib/modules/$rel/extra/"

@@ -3,8 +3,7 @@
 # like vfio-pci does around a reset), imported by each kind of importer,
 # then revoked. What does each importer still hold afterwards?
 . /tests/ktap.sh
-P=/sys/module/dmabuf_revoke/parameters
-have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+. /tests/helpers.sh
 ktap_plan 5
 check "load the shim, the test exporter and the test importer" \
 	sh -c 'modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer'

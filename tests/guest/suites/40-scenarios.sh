@@ -4,10 +4,7 @@
 # counters; the deny list; a real in-kernel legacy importer (vgem); the
 # registration API. See README "Decision table".
 . /tests/ktap.sh
-P=/sys/module/dmabuf_revoke/parameters
-C=/sys/kernel/dmabuf_revoke/counters
-D=/sys/kernel/debug/dmabuf_revoke
-have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+. /tests/helpers.sh
 NOCB_WHY="importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
 
 ktap_plan 73
@@ -28,18 +25,6 @@ delta_is() {
 	done
 	[ -z "$_bad" ] || ktap_diag "$_n:$_bad"
 	if [ -z "$_bad" ]; then ktap_ok "$_n"; else ktap_fail "$_n"; fi
-}
-# scen MODE ARGS...: run a scenario; its key=value lines become S_key.
-scen() {
-	for v in $(set | sed -n 's/^\(S_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
-	_out=$(dbr_scenario run "$@") || ktap_diag "dbr_scenario run $* failed"
-	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9]*\)$/S_\1=\2/p')"
-}
-setpol() {
-	case $1 in
-	strict) echo enforce >$P/policy; echo Y >$P/strict ;;
-	*) echo "$1" >$P/policy; echo N >$P/strict ;;
-	esac
 }
 
 # --- every mode x policy --------------------------------------------------

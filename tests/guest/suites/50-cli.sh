@@ -4,15 +4,14 @@
 # the knobs through sysfs, usage errors (exit 2) that change nothing, the
 # kernel's own refusals (exit 1), --json, list, selftest.
 . /tests/ktap.sh
+. /tests/helpers.sh
 CLI=dmabuf-revokectl
-P=/sys/module/dmabuf_revoke/parameters
 VER=$(cat /tests/expected/dmabuf_revoke.version)
 REL=$(cat /tests/expected/release)
 # The livepatch part has 4 results where the module exists, else 2.
 LP=2
 [ -d /sys/kernel/livepatch ] && [ -f "/lib/modules/$REL/extra/dmabuf_revoke_livepatch.ko" ] && LP=4
 ktap_plan $((63 + LP))
-have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
 # rc CMD...: CMD's exit status; its stdout and stderr land in /tmp/cli.out.
 rc() { "$@" >/tmp/cli.out 2>&1; echo $?; }
 has() { grep -q -- "$1" /tmp/cli.out; }

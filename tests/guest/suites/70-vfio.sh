@@ -15,11 +15,7 @@
 #  - Before v6.19 vfio-pci exports no dma-bufs; the hook then guards only
 #    the exporters named in exporters= (the test exporter here).
 . /tests/ktap.sh
-P=/sys/module/dmabuf_revoke/parameters
-C=/sys/kernel/dmabuf_revoke/counters
-H=/sys/kernel/dmabuf_revoke/hook
-D=/sys/kernel/debug/dmabuf_revoke
-have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+. /tests/helpers.sh
 NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
 
 if ! have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
@@ -30,27 +26,6 @@ else
 	kind=exposed; ktap_plan 34
 fi
 
-# vrun ARGS...: dbr_vfio run; its key=value lines become V_key.
-vrun() {
-	for v in $(set | sed -n 's/^\(V_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
-	_out=$(dbr_vfio run "$@") || ktap_diag "dbr_vfio run $* failed: exit $?"
-	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.-]*\)$/V_\1=\2/p')"
-}
-scen() {
-	for v in $(set | sed -n 's/^\(S_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
-	_out=$(dbr_scenario run "$@") || ktap_diag "dbr_scenario run $* failed"
-	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9]*\)$/S_\1=\2/p')"
-}
-setpol() {
-	case $1 in
-	strict) echo enforce >$P/policy; echo Y >$P/strict ;;
-	*) echo "$1" >$P/policy; echo N >$P/strict ;;
-	esac
-}
-# snap; moved NAME: how far counter NAME (or "hits") moved since snap.
-snap() { h0=$(cat $H/hits); r0=$(cat $C/attach_refused); u0=$(cat $C/attach_upstream); }
-moved() { echo "hits=$(($(cat $H/hits) - h0)) refused=$(($(cat $C/attach_refused) - r0)) upstream=$(($(cat $C/attach_upstream) - u0))"; }
-ge1() { [ "${1:-0}" -ge 1 ] 2>/dev/null; }
 
 modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
 	ktap_diag "modprobe of the test modules failed"
@@ -82,15 +57,15 @@ ktap_diag "edu $B_bdf group $B_group reset_method $B_reset_method"
 
 # --- the test exporter's unguarded buffers, guarded by exporters= ---------
 setpol strict
-snap
+hook_snap
 scen stub --unguarded --nomap
 check_eq "strict, exporters=vfio_pci_core: unguarded test buffer not guarded, stub accepted" \
-	"$S_attach_err $(moved)" "0 hits=0 refused=0 upstream=0"
+	"$S_attach_err $(hook_moved)" "0 hits=0 refused=0 upstream=0"
 echo +dmabuf_revoke_exporter >$P/exporters
-snap
+hook_snap
 scen stub --unguarded --nomap
 check_eq "strict, exporters+=dmabuf_revoke_exporter: the hook refuses the stub" \
-	"$S_attach_err $(moved)" "EOPNOTSUPP hits=1 refused=1 upstream=0"
+	"$S_attach_err $(hook_moved)" "EOPNOTSUPP hits=1 refused=1 upstream=0"
 scen compliant --unguarded --nomap
 check_eq "strict, hook-guarded: registered compliant importer accepted" "$S_attach_err" 0
 echo -dmabuf_revoke_exporter >$P/exporters
@@ -123,10 +98,10 @@ check_eq "BAR0 exported as a dma-buf by vfio_pci_core, no attachment" \
 if [ $kind = exposed ]; then
 	# ---- v6.19/7.0: the exposed window ----------------------------------
 	for r in reset command close; do
-		snap
+		hook_snap
 		vrun stub --revoke $r
 		check_eq "off/$r: stub attaches (hook saw it, let it pass)" \
-			"$V_attach_err/$V_attached $(moved)" "0/1 hits=1 refused=0 upstream=0"
+			"$V_attach_err/$V_attached $(hook_moved)" "0/1 hits=1 refused=0 upstream=0"
 		check_eq "off/$r: map fails at vfio's pin op (CONFIG_DMABUF_MOVE_NOTIFY=n pins on map)" \
 			"$V_map_err/$V_before_mapped/$V_before_last_map_err" "EOPNOTSUPP/0/EOPNOTSUPP"
 		check "off/$r: revoke worked and notified the stub" \
@@ -138,31 +113,31 @@ if [ $kind = exposed ]; then
 	ktap_diag "7.0: a non-revocable importer is accepted and keeps its attachment across reset/memory-off/close;"
 	ktap_diag "7.0: it cannot map: dma_buf_pin_on_map() pins dynamic importers (MOVE_NOTIFY=n) and vfio's pin returns EOPNOTSUPP"
 
-	snap
+	hook_snap
 	vrun legacy --revoke none
 	check_eq "off: legacy refused by vfio-pci itself (no peer2peer), not by the shim" \
-		"$V_attach_err $(moved)" "EOPNOTSUPP hits=1 refused=0 upstream=0"
+		"$V_attach_err $(hook_moved)" "EOPNOTSUPP hits=1 refused=0 upstream=0"
 
 	setpol enforce
-	snap
+	hook_snap
 	vrun legacy --revoke none
-	check_eq "enforce: legacy refused by the shim" "$V_attach_err $(moved)" \
+	check_eq "enforce: legacy refused by the shim" "$V_attach_err $(hook_moved)" \
 		"EOPNOTSUPP hits=1 refused=1 upstream=0"
-	snap
+	hook_snap
 	vrun stub --nomap
 	check_eq "enforce: plain stub accepted (its callback looks revocable)" \
-		"$V_attach_err $(moved)" "0 hits=1 refused=0 upstream=0"
+		"$V_attach_err $(hook_moved)" "0 hits=1 refused=0 upstream=0"
 	cb=$(sed -n 's/.* class=revocable callback=\([^ ]*\) \[dmabuf_revoke_importer\].*/\1/p' $D/registry | head -n1)
 	echo "+$cb" >$P/deny
-	snap
+	hook_snap
 	vrun stub --nomap
 	check_eq "enforce: deny-listed stub ($cb) refused by the shim" \
-		"$V_attach_err/$V_attached $(moved)" "EOPNOTSUPP/ hits=1 refused=1 upstream=0"
+		"$V_attach_err/$V_attached $(hook_moved)" "EOPNOTSUPP/ hits=1 refused=1 upstream=0"
 	echo "" >$P/deny
 	setpol strict
-	snap
+	hook_snap
 	vrun stub --nomap
-	check_eq "enforce+strict: stub refused by the shim" "$V_attach_err $(moved)" \
+	check_eq "enforce+strict: stub refused by the shim" "$V_attach_err $(hook_moved)" \
 		"EOPNOTSUPP hits=1 refused=1 upstream=0"
 	setpol enforce
 	vrun compliant --revoke reset
@@ -175,23 +150,23 @@ if [ $kind = exposed ]; then
 		"$V_attach_err/$(ge1 "$V_after_notifications" && echo n)/$V_after_mapped" "0/n/0"
 else
 	# ---- v7.1+: vfio-pci checks callbacks itself -----------------------
-	snap
+	hook_snap
 	vrun nocb --revoke none
-	check_eq "off: nocb refused by vfio-pci itself" "$V_attach_err $(moved)" \
+	check_eq "off: nocb refused by vfio-pci itself" "$V_attach_err $(hook_moved)" \
 		"EOPNOTSUPP hits=1 refused=0 upstream=1"
-	snap
+	hook_snap
 	vrun legacy --revoke none
-	check_eq "off: legacy refused by vfio-pci itself" "$V_attach_err $(moved)" \
+	check_eq "off: legacy refused by vfio-pci itself" "$V_attach_err $(hook_moved)" \
 		"EOPNOTSUPP hits=1 refused=0 upstream=1"
 	setpol enforce
-	snap
+	hook_snap
 	vrun nocb --revoke none
 	check_eq "enforce: nocb left to vfio-pci (counted upstream, not refused)" \
-		"$V_attach_err $(moved)" "EOPNOTSUPP hits=1 refused=0 upstream=1"
+		"$V_attach_err $(hook_moved)" "EOPNOTSUPP hits=1 refused=0 upstream=1"
 	# A mapped stub would block the reset: 7.2 waits for every unmap.
-	snap
+	hook_snap
 	vrun stub --revoke none
-	check_eq "enforce: plain stub accepted" "$V_attach_err $(moved)" "0 hits=1 refused=0 upstream=0"
+	check_eq "enforce: plain stub accepted" "$V_attach_err $(hook_moved)" "0 hits=1 refused=0 upstream=0"
 	check_eq "stub cannot map: the test importer is no PCI device (pci_p2pdma_map_type)" \
 		"$V_map_err/$V_before_mapped" "EINVAL/0"
 	ktap_diag "7.2+: map_err=$V_map_err (vfio has no pin op; dma_buf_phys_vec_to_sgt refuses a non-PCI importer)"
@@ -200,9 +175,9 @@ else
 		"$V_attach_err/$(ge1 "$V_after_notifications" && echo n)/$V_after_attached" "0/n/1"
 	cb=$(sed -n 's/.* class=revocable callback=\([^ ]*\) \[dmabuf_revoke_importer\].*/\1/p' $D/registry | head -n1)
 	echo "+$cb" >$P/deny
-	snap
+	hook_snap
 	vrun stub --nomap
-	check_eq "enforce: deny-listed stub ($cb) refused by the shim" "$V_attach_err $(moved)" \
+	check_eq "enforce: deny-listed stub ($cb) refused by the shim" "$V_attach_err $(hook_moved)" \
 		"EOPNOTSUPP hits=1 refused=1 upstream=0"
 	setpol off
 	vrun stub --nomap --revoke none

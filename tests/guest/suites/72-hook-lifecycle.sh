@@ -5,10 +5,7 @@
 # attachments are alive. Where vfio-pci exports no dma-bufs (before v6.19)
 # only the parts that need none run.
 . /tests/ktap.sh
-P=/sys/module/dmabuf_revoke/parameters
-C=/sys/kernel/dmabuf_revoke/counters
-H=/sys/kernel/dmabuf_revoke/hook
-have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
+. /tests/helpers.sh
 NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
 
 if have HAVE_DMA_BUF_ATTACH_REVOCABLE; then
@@ -20,11 +17,6 @@ fi
 have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF && export=1 || export=0
 ktap_plan 25
 
-vrun() {
-	for v in $(set | sed -n 's/^\(V_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
-	_out=$(dbr_vfio run "$@") || ktap_diag "dbr_vfio run $* failed: exit $?"
-	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.-]*\)$/V_\1=\2/p')"
-}
 loaded() { [ -d "/sys/module/$1" ]; }
 vfio_target() {
 	case $(cat $H/target) in

@@ -11,13 +11,9 @@
 # replacement makes those checks before asking the shim, as vfio-pci does,
 # so the shim never sees those attaches (hits=0). The decisions are the same.
 . /tests/ktap.sh
-P=/sys/module/dmabuf_revoke/parameters
-C=/sys/kernel/dmabuf_revoke/counters
-H=/sys/kernel/dmabuf_revoke/hook
-D=/sys/kernel/debug/dmabuf_revoke
+. /tests/helpers.sh
 LPM=dmabuf_revoke_livepatch
 LP=/sys/kernel/livepatch/$LPM
-have() { grep -q "^conftest: $1 *yes" /tests/expected/conftest.txt; }
 NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
 ZERO=0000000000000000000000000000000000000000000000000000000000000000
 
@@ -39,21 +35,6 @@ else
 fi
 ktap_diag "build: $(cat /tests/expected/vfio-btf.txt)"
 
-# vrun ARGS...: dbr_vfio run; its key=value lines become V_key.
-vrun() {
-	for v in $(set | sed -n 's/^\(V_[a-z_]*\)=.*/\1/p'); do unset "$v"; done
-	_out=$(dbr_vfio run "$@") || ktap_diag "dbr_vfio run $* failed: exit $?"
-	eval "$(echo "$_out" | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.-]*\)$/V_\1=\2/p')"
-}
-setpol() {
-	case $1 in
-	strict) echo enforce >$P/policy; echo Y >$P/strict ;;
-	*) echo "$1" >$P/policy; echo N >$P/strict ;;
-	esac
-}
-snap() { h0=$(cat $H/hits); r0=$(cat $C/attach_refused); u0=$(cat $C/attach_upstream); }
-moved() { echo "hits=$(($(cat $H/hits) - h0)) refused=$(($(cat $C/attach_refused) - r0)) upstream=$(($(cat $C/attach_upstream) - u0))"; }
-ge1() { [ "${1:-0}" -ge 1 ] 2>/dev/null; }
 # The documented way out: disable, wait until the patch is gone, rmmod.
 lp_disable() {
 	echo 0 >$LP/enabled || return 1
@@ -113,45 +94,45 @@ check_eq "edu bound to vfio-pci" "$B_driver" vfio-pci
 
 # --- the kprobe backend's decisions (70-vfio) --------------------------------
 setpol off
-snap
+hook_snap
 vrun stub --nomap --revoke none
-check_eq "off: stub accepted (the patch asked the shim)" "$V_attach_err $(moved)" \
+check_eq "off: stub accepted (the patch asked the shim)" "$V_attach_err $(hook_moved)" \
 	"0 hits=1 refused=0 upstream=0"
-snap
+hook_snap
 vrun legacy --revoke none
 check_eq "off: legacy refused by vfio-pci's own peer2peer check" \
-	"$V_attach_err $(moved)" "EOPNOTSUPP hits=0 refused=0 upstream=0"
+	"$V_attach_err $(hook_moved)" "EOPNOTSUPP hits=0 refused=0 upstream=0"
 setpol enforce
-snap
+hook_snap
 vrun legacy --revoke none
 check_eq "enforce: legacy refused" "$V_attach_err" EOPNOTSUPP
 if [ $kind = upstream ]; then
-	snap
+	hook_snap
 	vrun nocb --revoke none
 	check_eq "enforce: nocb refused by vfio-pci's own dma_buf_attach_revocable() check" \
-		"$V_attach_err $(moved)" "EOPNOTSUPP hits=0 refused=0 upstream=0"
+		"$V_attach_err $(hook_moved)" "EOPNOTSUPP hits=0 refused=0 upstream=0"
 else
 	ktap_skip "enforce: nocb refused by vfio-pci" \
 		"importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
 fi
-snap
+hook_snap
 vrun stub --nomap --revoke none
 check_eq "enforce: plain stub accepted (its callback looks revocable)" \
-	"$V_attach_err $(moved)" "0 hits=1 refused=0 upstream=0"
+	"$V_attach_err $(hook_moved)" "0 hits=1 refused=0 upstream=0"
 cb=$(stub_cb)
 echo "+$cb" >$P/deny
-snap
+hook_snap
 vrun stub --nomap --revoke none
-check_eq "enforce: deny-listed stub ($cb) refused by the shim" "$V_attach_err $(moved)" \
+check_eq "enforce: deny-listed stub ($cb) refused by the shim" "$V_attach_err $(hook_moved)" \
 	"EOPNOTSUPP hits=1 refused=1 upstream=0"
 setpol off
 vrun stub --nomap --revoke none
 check_eq "off: deny-listed stub accepted" "$V_attach_err" 0
 echo "" >$P/deny
 setpol strict
-snap
+hook_snap
 vrun stub --nomap --revoke none
-check_eq "enforce+strict: stub refused by the shim" "$V_attach_err $(moved)" \
+check_eq "enforce+strict: stub refused by the shim" "$V_attach_err $(hook_moved)" \
 	"EOPNOTSUPP hits=1 refused=1 upstream=0"
 setpol enforce
 vrun compliant --revoke reset
@@ -171,10 +152,10 @@ check_eq "and the patch stays enabled" "$(cat $LP/enabled)" 1
 echo "+$(stub_cb)" >$P/deny
 check "disable: the patch goes away" lp_disable
 check_eq "hook/state: waiting (patch disabled)" "$(cat $H/state)" waiting
-snap
+hook_snap
 vrun stub --nomap --revoke none
 check_eq "unpatched vfio-pci accepts the deny-listed stub, the shim not asked" \
-	"$V_attach_err $(moved)" "0 hits=0 refused=0 upstream=0"
+	"$V_attach_err $(hook_moved)" "0 hits=0 refused=0 upstream=0"
 check "then rmmod works" rmmod $LPM
 check "module gone" sh -c "[ ! -d /sys/module/$LPM ] && [ ! -e $LP ]"
 
@@ -183,9 +164,9 @@ check "loads with vfio_pci_core already there" modprobe $LPM
 check_eq "vfio_pci_core object patched at once" "$(cat $LP/vfio_pci_core/patched)" 1
 check "transition ends" wait_transition
 check_eq "hook/state" "$(cat $H/state)" $armed
-snap
+hook_snap
 vrun stub --nomap --revoke none
-check_eq "deny-listed stub refused again" "$V_attach_err $(moved)" \
+check_eq "deny-listed stub refused again" "$V_attach_err $(hook_moved)" \
 	"EOPNOTSUPP hits=1 refused=1 upstream=0"
 echo "" >$P/deny
 vrun compliant --revoke reset

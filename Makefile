@@ -19,7 +19,7 @@ VFIO_KO ?=
 KERNELS ?= 6.1 6.12 7.0 7.2 7.3
 GEN := $(CURDIR)/generated
 
-.PHONY: modules compat clean demo check unit deps help cli checkpatch
+.PHONY: modules compat clean demo check unit deps help cli checkpatch dkms-source
 
 modules: compat
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -29,6 +29,16 @@ modules: compat
 compat:
 	@DKMS_KERNELVER="$(DKMS_KERNELVER)" scripts/conftest.sh $(KDIR) $(GEN)
 	@scripts/vfio-btf.sh $(KDIR) $(GEN) $(VFIO_KO)
+
+# The module source tree DKMS builds from (/usr/src/dmabuf-revoke-<ver>),
+# without dkms.conf (dh_dkms installs that one): debian/rules and the DKMS
+# guest flow both install it from here, so the list lives in one place.
+dkms-source:
+	@[ -n "$(DESTDIR)" ] || { echo "usage: make dkms-source DESTDIR=<dir>" >&2; exit 2; }
+	install -d $(DESTDIR)/scripts
+	cp -a Kbuild Makefile include src $(DESTDIR)/
+	rm -rf $(DESTDIR)/src/cli
+	install -m 0755 scripts/conftest.sh scripts/vfio-btf.sh $(DESTDIR)/scripts/
 
 clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -177,9 +177,8 @@ make_payload() {
 	rm -rf "$p" "$work/payload.img"
 	src=$p/src/dmabuf-revoke-$ver
 	mkdir -p "$src/scripts" "$p/debs" "$p/bin"
-	cp -r "$TOP/Kbuild" "$TOP/Makefile" "$TOP/dkms.conf" "$TOP/include" "$src/"
-	cp -r "$TOP/src" "$src/" && rm -rf "$src/src/cli"
-	cp "$TOP/scripts/conftest.sh" "$src/scripts/"
+	make -s -C "$TOP" dkms-source DESTDIR="$src"
+	cp "$TOP/dkms.conf" "$src/"
 	cp "$BUILD/deb/dmabuf-revoke-dkms_${ver}_all.deb" "$BUILD"/deb/dmabuf-revokectl_"${ver}"_amd64.deb "$p/debs/"
 	dpkg-deb --fsys-tarfile "$BUILD"/deb/dmabuf-revokectl_"${ver}"_amd64.deb |
 		tar -xO ./usr/sbin/dmabuf-revokectl >"$p/bin/dmabuf-revokectl"
@@ -196,7 +195,7 @@ boot() {
 	local vmlinuz acc rc=0
 	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
 	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
-	acc=$(qemu_accel "${MACHINE[@]}")
+	acc=$(qemu_accel multi "${MACHINE[@]}")
 	rm -rf "$res"
 	mkdir -p "$res"
 	log "kernel $k: booting the $suite root fs ($acc, timeout ${TIMEOUT}s)"

@@ -121,7 +121,7 @@ boot() {
 	local vmlinuz acc rc=0
 	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
 	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
-	acc=$(qemu_accel "${MACHINE[@]}")
+	acc=$(qemu_accel single "${MACHINE[@]}")
 	rm -rf "$res"
 	mkdir -p "$res"
 	log "kernel $k: booting ($acc, timeout ${TIMEOUT}s)"

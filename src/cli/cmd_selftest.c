@@ -128,22 +128,36 @@ static int imp_status(const struct st *s, unsigned int id, struct dbr_imp_status
 	return ioctl(s->imp, DBR_IMP_STATUS, st) ? -errno : 0;
 }
 
-static void case_legacy_refused(struct st *s)
+/*
+ * Create a buffer, import it as a legacy importer, release whatever that
+ * got and close the buffer. Returns non-zero (reported as @name failing)
+ * when no buffer could be created; else *ret is the import's result.
+ */
+static int legacy_import_once(struct st *s, const char *name, int *ret)
 {
-	const char *name = "enforce: legacy import refused with EOPNOTSUPP";
-	unsigned long long refused = counter(s, "attach_refused");
 	unsigned int id = 0;
-	int buf, ret;
+	int buf;
 
 	buf = create_buffer(s);
 	if (buf < 0) {
 		result(s, false, name, "create buffer: %s", strerror(-buf));
-		return;
+		return -1;
 	}
-	ret = import(s, buf, DBR_IMP_LEGACY, &id);
-	if (!ret)
+	*ret = import(s, buf, DBR_IMP_LEGACY, &id);
+	if (!*ret)
 		release(s, id);
 	close(buf);
+	return 0;
+}
+
+static void case_legacy_refused(struct st *s)
+{
+	const char *name = "enforce: legacy import refused with EOPNOTSUPP";
+	unsigned long long refused = counter(s, "attach_refused");
+	int ret;
+
+	if (legacy_import_once(s, name, &ret))
+		return;
 	if (ret != -EOPNOTSUPP) {
 		result(s, false, name, "import returned %s",
 			      ret ? strerror(-ret) : "success");
@@ -217,18 +231,10 @@ static void case_audit_legacy(struct st *s)
 {
 	const char *name = "audit: legacy import accepted and counted as audited";
 	unsigned long long audited = counter(s, "attach_audited");
-	unsigned int id = 0;
-	int buf, ret;
+	int ret;
 
-	buf = create_buffer(s);
-	if (buf < 0) {
-		result(s, false, name, "create buffer: %s", strerror(-buf));
+	if (legacy_import_once(s, name, &ret))
 		return;
-	}
-	ret = import(s, buf, DBR_IMP_LEGACY, &id);
-	if (!ret)
-		release(s, id);
-	close(buf);
 	if (ret) {
 		result(s, false, name, "import returned %s", strerror(-ret));
 		return;

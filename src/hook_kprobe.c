@@ -14,10 +14,15 @@
  * (vfio_pci_dma_buf_iommufd_map()), and a wrapper would dangle if we left.
  *
  * A refusal redirects the probed call to dbr_attach_refused(), which
- * returns ERR_PTR(-EOPNOTSUPP) to the caller: an ftrace-based kprobe may
- * change the IP when its pre-handler returns 1. The probes have no
- * post_handler, so they do not claim IPMODIFY and can coexist with a
- * livepatch of the same functions.
+ * returns ERR_PTR(-EOPNOTSUPP) to the caller: the pre-handler changes the
+ * IP and returns 1. Upstream's rule for that (0bc11ed5ab60, and
+ * kernel/fail_function.c) is a post_handler, even an empty one: it puts an
+ * ftrace-based probe on the IPMODIFY ftrace ops, so a BPF trampoline or
+ * another ftrace user on the same function cannot undo the redirect, and
+ * it keeps an int3-based probe from being optimized (an optprobe ignores
+ * IP changes). The price is exclusivity: a livepatch of the same function
+ * is refused while we are armed (and arming fails, visibly, if one is
+ * there first).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,14 +42,22 @@ MODULE_IMPORT_NS(DBR_NS(DMA_BUF));
 
 static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs);
 
+/* Never runs after a redirect; its presence is what claims IPMODIFY. */
+static void dbr_attach_post(struct kprobe *p, struct pt_regs *regs,
+			    unsigned long flags)
+{
+}
+
 static struct kprobe dbr_kp_dyn = {
 	.symbol_name = "dma_buf_dynamic_attach",
 	.pre_handler = dbr_attach_pre,
+	.post_handler = dbr_attach_post,
 };
 
 static struct kprobe dbr_kp_att = {
 	.symbol_name = "dma_buf_attach",
 	.pre_handler = dbr_attach_pre,
+	.post_handler = dbr_attach_post,
 };
 
 static bool dbr_kp_dyn_on, dbr_kp_att_on;

@@ -63,8 +63,12 @@ enum dbr_match {
 	DBR_MATCH_EXPORTER,	/* exporter list: a dma_buf exp_name */
 };
 
+/* An exporter entry without ":POLICY" follows the global policy. */
+#define DBR_POLICY_DEFAULT (-1)
+
 struct dbr_entry {
 	enum dbr_match kind;
+	int policy;		/* exporters: enum dbr_policy or DBR_POLICY_DEFAULT */
 	char name[DBR_NAME_MAX];
 };
 
@@ -92,6 +96,8 @@ int dbr_list_apply(const struct dbr_list *cur, struct dbr_list *out,
 int dbr_list_format(const struct dbr_list *l, char *buf, size_t size);
 bool dbr_list_match(const struct dbr_list *l, const char *sym,
 		    const char *mod);
+bool dbr_list_exporter(const struct dbr_list *l, const char *exp_name,
+		       int *policy);
 
 int dbr_split_symbol(const char *s, char *sym, size_t symsz,
 		     char *mod, size_t modsz);

@@ -27,6 +27,10 @@ TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-300}
 
 # In-tree modules the suites need, with their dependency closure.
 GUEST_MODULES="vfio-pci vfio_iommu_type1 vgem"
+# Staged where the kernel ships them as modules; the suites that need them
+# skip with the config option's name where they are neither (udmabuf is a
+# bool option: built in on 6.12+, absent on 6.1).
+GUEST_OPTIONAL_MODULES="udmabuf"
 
 # name -> path of a kernel module file in the extracted tree (.ko, .ko.xz, .ko.zst)
 declare -A KO
@@ -105,6 +109,9 @@ make_initramfs() {
 	cp "$out/vfio-btf.txt" "$stage/tests/expected/vfio-btf.txt" 2>/dev/null || true
 	index_modules
 	for m in $GUEST_MODULES; do stage_module "$m"; done
+	for m in $GUEST_OPTIONAL_MODULES; do
+		[ -z "${KO[${m//-/_}]:-}" ] || stage_module "$m"
+	done
 	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$rel/" 2>/dev/null || true
 	depmod -b "$stage" "$rel"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initramfs.cpio"

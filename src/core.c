@@ -53,9 +53,8 @@ static size_t chomp_len(const char *s)
 	return n;
 }
 
-int dbr_policy_parse(const char *s, enum dbr_policy *out)
+static int policy_parse_n(const char *s, size_t n, enum dbr_policy *out)
 {
-	size_t n = chomp_len(s);
 	unsigned int i;
 
 	for (i = 0; i < DBR_POLICY_COUNT; i++) {
@@ -66,6 +65,20 @@ int dbr_policy_parse(const char *s, enum dbr_policy *out)
 		}
 	}
 	return -EINVAL;
+}
+
+int dbr_policy_parse(const char *s, enum dbr_policy *out)
+{
+	return policy_parse_n(s, chomp_len(s), out);
+}
+
+/* memrchr() is a GNU extension and not in every kernel's lib/string.c. */
+static const char *memrchr_(const char *s, char c, size_t n)
+{
+	while (n--)
+		if (s[n] == c)
+			return s + n;
+	return NULL;
 }
 
 /*
@@ -145,6 +158,17 @@ int dbr_entry_parse(const char *s, size_t len, bool exporter,
 		s += 4;
 		len -= 4;
 	}
+	e->policy = DBR_POLICY_DEFAULT;
+	if (exporter) {
+		/* "NAME:POLICY": the last ':' only when a policy follows it. */
+		const char *c = memrchr_(s, ':', len);
+		enum dbr_policy p;
+
+		if (c && !policy_parse_n(c + 1, len - (c + 1 - s), &p)) {
+			e->policy = p;
+			len = c - s;
+		}
+	}
 	if (!len) {
 		*why = "empty name";
 		return -EINVAL;
@@ -172,13 +196,21 @@ int dbr_entry_parse(const char *s, size_t len, bool exporter,
 int dbr_entry_format(const struct dbr_entry *e, char *buf, size_t size)
 {
 	const char *pfx = e->kind == DBR_MATCH_MODULE ? "mod:" : "";
-	size_t pl = strlen(pfx), nl = strlen(e->name);
+	const char *pol = "";
+	size_t pl = strlen(pfx), nl = strlen(e->name), ol;
 
-	if (pl + nl + 1 > size)
+	if (e->kind == DBR_MATCH_EXPORTER && e->policy != DBR_POLICY_DEFAULT)
+		pol = dbr_policy_name(e->policy);
+	ol = *pol ? strlen(pol) + 1 : 0;
+	if (pl + nl + ol + 1 > size)
 		return -ENOSPC;
 	memcpy(buf, pfx, pl);
 	memcpy(buf + pl, e->name, nl + 1);
-	return (int)(pl + nl);
+	if (ol) {
+		buf[pl + nl] = ':';
+		memcpy(buf + pl + nl + 1, pol, ol);
+	}
+	return (int)(pl + nl + ol);
 }
 
 bool dbr_entry_matches(const struct dbr_entry *e, const char *sym,
@@ -202,8 +234,13 @@ static int list_find(const struct dbr_list *l, const struct dbr_entry *e)
 static int list_add(struct dbr_list *l, const struct dbr_entry *e,
 		    const char **why)
 {
-	if (list_find(l, e) >= 0)
+	int idx = list_find(l, e);
+
+	if (idx >= 0) {
+		/* Same name again: the newest exporter policy wins. */
+		l->e[idx].policy = e->policy;
 		return 0;
+	}
 	if (l->n >= DBR_LIST_MAX) {
 		*why = "list full";
 		return -ENOSPC;
@@ -301,6 +338,21 @@ bool dbr_list_match(const struct dbr_list *l, const char *sym,
 	return false;
 }
 
+/* Is @exp_name in the exporter list @l? Its own policy, if any, in @policy. */
+bool dbr_list_exporter(const struct dbr_list *l, const char *exp_name,
+		       int *policy)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		if (!strcmp(l->e[i].name, exp_name)) {
+			*policy = l->e[i].policy;
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Split what sprint_symbol_no_offset() prints, "name" or
  * "name [module]" (a build id may follow the module name), into its parts.
@@ -317,10 +369,18 @@ int dbr_split_symbol(const char *s, char *sym, size_t symsz,
 		return -ENOENT;
 	while (s[n] && s[n] != ' ' && s[n] != '[')
 		n++;
-	if (!n || n >= symsz)
+	if (!n)
 		return -EINVAL;
-	memcpy(sym, s, n);
-	sym[n] = '\0';
+	/*
+	 * A symbol longer than any list entry can hold cannot match one:
+	 * leave @sym empty, but keep the module, so mod: entries still match.
+	 */
+	if (n < symsz) {
+		memcpy(sym, s, n);
+		sym[n] = '\0';
+	} else {
+		sym[0] = '\0';
+	}
 	s += n;
 	while (*s == ' ')
 		s++;

@@ -7,9 +7,14 @@
  * state is in /sys/kernel/dmabuf_revoke/hook/:
  *   backend  kprobe | livepatch | none
  *   target   what is hooked and whether vfio-pci exports dma-bufs here
- *   state    armed | waiting | upstream-enforced | failed: <reason> | disabled
+ *   state    armed | waiting | upstream-enforced | failed: <reason> |
+ *            lost: <reason> | disabled (kprobe: reading it runs the canary)
  *   hits     attaches to guarded exporters the hook saw
  *   missed   probe hits the kprobe layer dropped (nmissed)
+ *   canary_runs, canary_failures   the kprobe backend's re-proofs
+ *
+ * fail_closed=Y makes the load fail when the hook cannot be armed and
+ * proven; without it the module loads with state "failed: <reason>".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +30,7 @@
 
 struct dbr_hook dbr_hook = {
 	.backend = DBR_BACKEND_KPROBE,
+	.canary_ms = 2000,
 };
 
 static const char *const backend_names[] = {
@@ -33,24 +39,45 @@ static const char *const backend_names[] = {
 	[DBR_BACKEND_LIVEPATCH] = "livepatch",
 };
 
+static const char *const fault_names[DBR_FAULT_COUNT] = {
+	[DBR_FAULT_NONE] = "none",
+	[DBR_FAULT_NOFIRE] = "nofire",
+	[DBR_FAULT_NOREDIRECT] = "noredirect",
+};
+
 static DEFINE_MUTEX(dbr_hook_lock);
 static struct kobject *dbr_hook_kobj;
 
-static int backend_set(const char *val, const struct kernel_param *kp)
+/* Index of @val (one trailing newline allowed) in @names, or -EINVAL. */
+static int name_index(const char *val, const char *const *names, int n)
 {
-	size_t n = strcspn(val, "\n");
+	size_t len = strcspn(val, "\n");
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(backend_names); i++) {
-		if (strlen(backend_names[i]) == n &&
-		    !strncmp(val, backend_names[i], n)) {
-			dbr_hook.backend = i;
-			return 0;
-		}
-	}
-	pr_warn("backend: '%.*s' is not one of kprobe, livepatch, none\n",
-		(int)min_t(size_t, n, 32), val);
+	if (val[len] == '\n' && val[len + 1])
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !strncmp(val, names[i], len))
+			return i;
 	return -EINVAL;
+}
+
+static int vlen(const char *val)
+{
+	return (int)min_t(size_t, strcspn(val, "\n"), 32);
+}
+
+static int backend_set(const char *val, const struct kernel_param *kp)
+{
+	int i = name_index(val, backend_names, ARRAY_SIZE(backend_names));
+
+	if (i < 0) {
+		pr_warn("backend: '%.*s' is not one of kprobe, livepatch, none\n",
+			vlen(val), val);
+		return -EINVAL;
+	}
+	dbr_hook.backend = i;
+	return 0;
 }
 
 static int backend_get(char *buf, const struct kernel_param *kp)
@@ -67,6 +94,67 @@ module_param_cb(backend, &backend_ops, NULL, 0444);
 MODULE_PARM_DESC(backend,
 		 "how vfio-pci's dma-buf attach is hooked: kprobe (default), livepatch (load dmabuf_revoke_livepatch too) or none");
 
+module_param_named(fail_closed, dbr_hook.fail_closed, bool, 0444);
+MODULE_PARM_DESC(fail_closed,
+		 "Y: fail the load when the hook cannot be armed and proven by its self-test (default N: load with hook/state 'failed: <reason>')");
+
+static int canary_ms_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+
+	if (kstrtouint(val, 0, &ms) || (ms && (ms < 100 || ms > 3600000))) {
+		pr_warn("canary_ms: '%.*s' is not 0 (only on reads of hook/state) or 100..3600000\n",
+			vlen(val), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(dbr_hook.canary_ms, ms);
+	if (dbr_hook.backend == DBR_BACKEND_KPROBE)
+		dbr_kprobe_canary_period();
+	return 0;
+}
+
+static int canary_ms_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(dbr_hook.canary_ms));
+}
+
+static const struct kernel_param_ops canary_ms_ops = {
+	.set = canary_ms_set,
+	.get = canary_ms_get,
+};
+module_param_cb(canary_ms, &canary_ms_ops, NULL, 0644);
+MODULE_PARM_DESC(canary_ms,
+		 "period of the kprobe hook's canary, which re-proves that refusals reach the caller (ms, 100..3600000; 0: only on reads of hook/state; default 2000)");
+
+static int fault_set(const char *val, const struct kernel_param *kp)
+{
+	int i = name_index(val, fault_names, DBR_FAULT_COUNT);
+
+	if (i < 0) {
+		pr_warn("hook_fault: '%.*s' is not one of none, nofire, noredirect\n",
+			vlen(val), val);
+		return -EINVAL;
+	}
+	if (i != DBR_FAULT_NONE)
+		pr_warn("hook_fault=%s: test-only fault injected into the hook self-test\n",
+			fault_names[i]);
+	WRITE_ONCE(dbr_hook.fault, i);
+	return 0;
+}
+
+static int fault_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", fault_names[READ_ONCE(dbr_hook.fault)]);
+}
+
+static const struct kernel_param_ops fault_ops = {
+	.set = fault_set,
+	.get = fault_get,
+};
+module_param_cb(hook_fault, &fault_ops, NULL, 0600);
+MODULE_PARM_DESC(hook_fault,
+		 "TEST ONLY: none (default), nofire or noredirect: break the hook's self-test/canary path to test the failure handling");
+
 /*
  * The state a person wants to see: a failure first, then whether the
  * kernel's vfio-pci already checks importers itself, then whether the
@@ -79,6 +167,10 @@ static const char *state_locked(char *buf, size_t size)
 		return "disabled";
 	if (dbr_hook.failed[0]) {
 		snprintf(buf, size, "failed: %s", dbr_hook.failed);
+		return buf;
+	}
+	if (dbr_hook.lost[0]) {
+		snprintf(buf, size, "lost: %s", dbr_hook.lost);
 		return buf;
 	}
 	if (dbr_hook.backend == DBR_BACKEND_LIVEPATCH && !dbr_hook.lp_enabled)
@@ -94,6 +186,9 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 	char tmp[DBR_HOOK_REASON_MAX + 16];
 	ssize_t n;
 
+	/* A state that says armed has just been proven to be. */
+	if (dbr_hook.backend == DBR_BACKEND_KPROBE)
+		dbr_kprobe_canary();
 	mutex_lock(&dbr_hook_lock);
 	n = sysfs_emit(buf, "%s\n", state_locked(tmp, sizeof(tmp)));
 	mutex_unlock(&dbr_hook_lock);
@@ -131,11 +226,27 @@ static ssize_t missed_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%lu\n", dbr_kprobe_missed());
 }
 
+static ssize_t canary_runs_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&dbr_hook.canary_runs));
+}
+
+static ssize_t canary_failures_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&dbr_hook.canary_failures));
+}
+
 static struct kobj_attribute backend_attr = __ATTR_RO(backend);
 static struct kobj_attribute target_attr = __ATTR_RO(target);
 static struct kobj_attribute state_attr = __ATTR_RO(state);
 static struct kobj_attribute hits_attr = __ATTR_RO(hits);
 static struct kobj_attribute missed_attr = __ATTR_RO(missed);
+static struct kobj_attribute canary_runs_attr = __ATTR_RO(canary_runs);
+static struct kobj_attribute canary_failures_attr = __ATTR_RO(canary_failures);
 
 static struct attribute *dbr_hook_attrs[] = {
 	&backend_attr.attr,
@@ -143,6 +254,8 @@ static struct attribute *dbr_hook_attrs[] = {
 	&state_attr.attr,
 	&hits_attr.attr,
 	&missed_attr.attr,
+	&canary_runs_attr.attr,
+	&canary_failures_attr.attr,
 	NULL,
 };
 
@@ -167,6 +280,28 @@ void dbr_hook_fail(const char *reason)
 	mutex_lock(&dbr_hook_lock);
 	strscpy(dbr_hook.failed, reason, sizeof(dbr_hook.failed));
 	mutex_unlock(&dbr_hook_lock);
+}
+
+/**
+ * dbr_hook_lost() - the canary's verdict
+ * @reason: why refusals no longer reach callers, or NULL: they do
+ *
+ * Logs each transition once: losing enforcement at KERN_CRIT (what
+ * operators alert on), getting it back at KERN_WARNING.
+ */
+void dbr_hook_lost(const char *reason)
+{
+	bool was, now = reason;
+
+	mutex_lock(&dbr_hook_lock);
+	was = dbr_hook.lost[0];
+	strscpy(dbr_hook.lost, reason ?: "", sizeof(dbr_hook.lost));
+	mutex_unlock(&dbr_hook_lock);
+	if (now && !was)
+		pr_crit("enforcement lost: %s; no attach is refused until this clears (hook/state)\n",
+			reason);
+	else if (!now && was)
+		pr_warn("enforcement restored: the canary's refusal reaches the caller again\n");
 }
 
 /* Module notifier: vfio_pci_core coming and going moves the state. */
@@ -219,11 +354,13 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_hook_livepatch_state, DBR_NS(DMABUF_REVOKE));
  */
 int dmabuf_revoke_hook_check(struct dma_buf_attachment *attach, bool upstream)
 {
-	if (!dbr_exporter_guarded(attach->dmabuf->exp_name))
+	enum dbr_policy policy;
+
+	if (!dbr_exporter_policy(attach->dmabuf->exp_name, &policy))
 		return 0;
 	atomic64_inc(&dbr_hook.hits);
 	return dbr_check(attach->dmabuf, attach->dev, attach->importer_ops,
-			 upstream);
+			 policy, upstream);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_hook_check, DBR_NS(DMABUF_REVOKE));
 
@@ -231,21 +368,34 @@ int dbr_hook_init(struct kobject *parent)
 {
 	int ret;
 
+	if (dbr_hook.fail_closed && dbr_hook.backend == DBR_BACKEND_NONE) {
+		pr_err("fail_closed=Y with backend=none: there is no hook to arm\n");
+		return -EINVAL;
+	}
 	dbr_hook.vfio_loaded = dbr_vfio_loaded();
 	ret = sysfs_create_group(parent, &dbr_hook_group);
 	if (ret)
 		return ret;
 	dbr_hook_kobj = parent;
-	if (dbr_hook.backend == DBR_BACKEND_KPROBE)
-		dbr_kprobe_arm();	/* failures end up in state */
+	if (dbr_hook.backend == DBR_BACKEND_KPROBE) {
+		ret = dbr_kprobe_arm();	/* failures end up in state */
+		if (ret && dbr_hook.fail_closed) {
+			pr_err("fail_closed=Y: not loading, the hook failed: %s\n",
+			       dbr_hook.failed);
+			sysfs_remove_group(parent, &dbr_hook_group);
+			dbr_hook_kobj = NULL;
+			return ret;
+		}
+	}
 	dbr_hook_log_state();
 	return 0;
 }
 
 void dbr_hook_exit(void)
 {
-	if (dbr_hook.backend == DBR_BACKEND_KPROBE)
-		dbr_kprobe_disarm();
+	/* No reader can start a canary once the files are gone. */
 	if (dbr_hook_kobj)
 		sysfs_remove_group(dbr_hook_kobj, &dbr_hook_group);
+	if (dbr_hook.backend == DBR_BACKEND_KPROBE)
+		dbr_kprobe_disarm();
 }

@@ -29,10 +29,13 @@
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
+#include <linux/workqueue.h>
 
 #include "hook.h"
 #include "internal.h"
@@ -64,44 +67,64 @@ static bool dbr_kp_dyn_on, dbr_kp_att_on;
 /* dma_buf_attach() reaches dma_buf_dynamic_attach()'s probe (self-test). */
 static bool dbr_att_via_dyn;
 
-/* Self-test: the buffer whose attaches only count, and what fired. */
+/*
+ * The self-test/canary buffer: private, exported at arm and released at
+ * disarm; every attach to it is refused by the probe that sees it (while
+ * learning, dma_buf_attach()'s probe only counts, so the other one can be
+ * seen). Serialized by dbr_st_lock.
+ */
+static DEFINE_MUTEX(dbr_st_lock);
+static struct device *dbr_st_dev;
 static struct dma_buf *dbr_st_buf;
+static bool dbr_st_learning;
+static bool dbr_st_released;
 static atomic_t dbr_st_dyn, dbr_st_att;
 
-/* Redirected calls not yet returned; unload waits for them. */
-static atomic_t dbr_inflight;
-
 /* Where a refused attach goes: the probed function's own signature. */
-static struct dma_buf_attachment *
+static noinline struct dma_buf_attachment *
 dbr_attach_refused(struct dma_buf *dmabuf, struct device *dev,
 		   const struct dma_buf_attach_ops *ops, void *priv)
 {
-	atomic_dec(&dbr_inflight);
 	return ERR_PTR(-EOPNOTSUPP);
 }
 
-/* Context: kprobe handler, preemption off: must not sleep. */
+static int dbr_refuse(struct pt_regs *regs)
+{
+	instruction_pointer_set(regs, (unsigned long)dbr_attach_refused);
+	return 1;
+}
+
+/* The self-test buffer: count, then refuse (or fail as hook_fault says). */
+static int dbr_st_hit(struct kprobe *p, struct pt_regs *regs)
+{
+	enum dbr_hook_fault fault = READ_ONCE(dbr_hook.fault);
+
+	if (fault == DBR_FAULT_NOFIRE)
+		return 0;
+	atomic_inc(p == &dbr_kp_att ? &dbr_st_att : &dbr_st_dyn);
+	if (fault == DBR_FAULT_NOREDIRECT ||
+	    (p == &dbr_kp_att && READ_ONCE(dbr_st_learning)))
+		return 0;
+	return dbr_refuse(regs);
+}
+
+/* Context: kprobe handler; never sleeps, allocates or takes a spinlock_t. */
 static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct dma_buf *dmabuf = (void *)regs_get_kernel_argument(regs, 0);
 	struct device *dev = (void *)regs_get_kernel_argument(regs, 1);
 	const struct dma_buf_attach_ops *ops = NULL;
+	enum dbr_policy policy;
 	bool upstream;
 
 	if (p == &dbr_kp_dyn)
 		ops = (void *)regs_get_kernel_argument(regs, 2);
 
-	if (unlikely(dmabuf && dmabuf == READ_ONCE(dbr_st_buf))) {
-		if (p == &dbr_kp_att) {
-			atomic_inc(&dbr_st_att);
-			return 0;
-		}
-		atomic_inc(&dbr_st_dyn);
-		goto refuse;
-	}
+	if (unlikely(dmabuf && dmabuf == READ_ONCE(dbr_st_buf)))
+		return dbr_st_hit(p, regs);
 	if (p == &dbr_kp_att && READ_ONCE(dbr_att_via_dyn))
 		return 0;
-	if (!dmabuf || !dbr_exporter_guarded(dmabuf->exp_name) ||
+	if (!dmabuf || !dbr_exporter_policy(dmabuf->exp_name, &policy) ||
 	    dbr_track_self_guarded(dmabuf))
 		return 0;
 
@@ -109,15 +132,12 @@ static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 	/* v7.1+ vfio-pci refuses callback-less importers itself. */
 	upstream = DBR_HAS_DMA_BUF_ATTACH_REVOCABLE &&
 		   !strcmp(dmabuf->exp_name, "vfio_pci_core");
-	if (!dbr_check(dmabuf, dev, ops, upstream))
+	if (!dbr_check(dmabuf, dev, ops, policy, upstream))
 		return 0;
-refuse:
-	atomic_inc(&dbr_inflight);
-	instruction_pointer_set(regs, (unsigned long)dbr_attach_refused);
-	return 1;
+	return dbr_refuse(regs);
 }
 
-/* A private exporter for the self-test; nothing ever maps its buffer. */
+/* The self-test exporter; nothing ever maps its buffer. */
 static struct sg_table *dbr_st_map(struct dma_buf_attachment *a,
 				   enum dma_data_direction dir)
 {
@@ -131,6 +151,7 @@ static void dbr_st_unmap(struct dma_buf_attachment *a, struct sg_table *sgt,
 
 static void dbr_st_release(struct dma_buf *dmabuf)
 {
+	WRITE_ONCE(dbr_st_released, true);
 }
 
 static const struct dma_buf_ops dbr_st_ops = {
@@ -147,75 +168,194 @@ static const struct dma_buf_attach_ops dbr_st_importer = {
 	.DBR_ATTACH_OPS_CB = dbr_st_move,
 };
 
-/*
- * Prove that the probes fire and that a refusal reaches the caller, and
- * learn whether dma_buf_attach() goes through dma_buf_dynamic_attach()'s
- * probe or has it inlined. Returns NULL or what went wrong.
- */
-static const char *dbr_selftest(void)
+static int dbr_st_create(void)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp);
-	struct dma_buf_attachment *a;
-	const char *bad = NULL;
-	struct device *dev;
 	struct dma_buf *buf;
 
-	dev = root_device_register("dmabuf_revoke_selftest");
-	if (IS_ERR(dev))
-		return "self-test: cannot create its device";
+	dbr_st_dev = root_device_register("dmabuf_revoke_selftest");
+	if (IS_ERR(dbr_st_dev)) {
+		dbr_st_dev = NULL;
+		return -ENODEV;
+	}
 	exp.exp_name = "dmabuf_revoke_selftest";
 	exp.ops = &dbr_st_ops;
-	exp.priv = dev;	/* dma_buf_export() insists on non-NULL */
+	exp.priv = dbr_st_dev;	/* dma_buf_export() insists on non-NULL */
 	exp.size = PAGE_SIZE;
 	exp.flags = O_RDWR;
+	/*
+	 * No module reference: the buffer lives as long as the hook is armed
+	 * and would otherwise pin us. dbr_st_destroy() releases it before our
+	 * text can go.
+	 */
+	exp.owner = NULL;
 	buf = dma_buf_export(&exp);
 	if (IS_ERR(buf)) {
-		bad = "self-test: cannot export its buffer";
-		goto out_dev;
+		root_device_unregister(dbr_st_dev);
+		dbr_st_dev = NULL;
+		return PTR_ERR(buf);
 	}
+	dbr_st_released = false;
 	WRITE_ONCE(dbr_st_buf, buf);
+	return 0;
+}
 
-	a = dma_buf_dynamic_attach(buf, dev, &dbr_st_importer, NULL);
-	if (!atomic_read(&dbr_st_dyn))
-		bad = "probe on dma_buf_dynamic_attach did not fire";
+/*
+ * The last fput() of a file queues its release as task work of the caller
+ * (after our module may be gone, on a failed load or at rmmod); from a
+ * kernel thread it goes to the delayed list, which flush_delayed_fput()
+ * runs synchronously.
+ */
+static void dbr_st_put_fn(struct work_struct *w)
+{
+	dma_buf_put(dbr_st_buf);
+	flush_delayed_fput();
+}
+
+static void dbr_st_destroy(void)
+{
+	struct work_struct put_work;
+
+	if (!dbr_st_buf)
+		return;
+	INIT_WORK_ONSTACK(&put_work, dbr_st_put_fn);
+	queue_work(system_unbound_wq, &put_work);
+	flush_work(&put_work);
+	destroy_work_on_stack(&put_work);
+	if (!READ_ONCE(dbr_st_released))
+		pr_err("self-test buffer still referenced at disarm: its release may run late\n");
+	WRITE_ONCE(dbr_st_buf, NULL);
+	root_device_unregister(dbr_st_dev);
+	dbr_st_dev = NULL;
+}
+
+/* Why the dma_buf_dynamic_attach() probe did not fire, as far as we know. */
+static const char *dbr_nofire_reason(void)
+{
+	if (kprobe_gone(&dbr_kp_dyn))
+		return "probe on dma_buf_dynamic_attach is gone";
+	if (kprobe_disabled(&dbr_kp_dyn))
+		return "probe on dma_buf_dynamic_attach is disabled";
+	return "probe on dma_buf_dynamic_attach did not fire (kprobes disabled in debugfs, or kernel.ftrace_enabled=0?)";
+}
+
+/*
+ * One proof on the self-test buffer: a dynamic and a legacy attach must
+ * both come back refused, seen by our probes. While learning, also find out
+ * whether dma_buf_attach() goes through dma_buf_dynamic_attach()'s probe.
+ * Returns NULL or what went wrong. Caller holds dbr_st_lock.
+ */
+static const char *dbr_st_prove(bool learn)
+{
+	struct dma_buf_attachment *a;
+	const char *bad = NULL;
+	int dyn0, att0;
+
+	lockdep_assert_held(&dbr_st_lock);
+	dyn0 = atomic_read(&dbr_st_dyn);
+	a = dma_buf_dynamic_attach(dbr_st_buf, dbr_st_dev, &dbr_st_importer, NULL);
+	if (atomic_read(&dbr_st_dyn) == dyn0)
+		bad = dbr_nofire_reason();
 	else if (a != ERR_PTR(-EOPNOTSUPP))
 		bad = "refusal did not reach the caller of dma_buf_dynamic_attach";
 	if (!IS_ERR(a))
-		dma_buf_detach(buf, a);
+		dma_buf_detach(dbr_st_buf, a);
 	if (bad)
-		goto out_buf;
+		return bad;
 
-	atomic_set(&dbr_st_dyn, 0);
-	a = dma_buf_attach(buf, dev);
-	if (atomic_read(&dbr_st_dyn))
-		dbr_att_via_dyn = true;
-	else if (!atomic_read(&dbr_st_att))
-		bad = "dma_buf_attach is seen by neither probe";
+	WRITE_ONCE(dbr_st_learning, learn);
+	dyn0 = atomic_read(&dbr_st_dyn);
+	att0 = atomic_read(&dbr_st_att);
+	a = dma_buf_attach(dbr_st_buf, dbr_st_dev);
+	if (learn) {
+		if (atomic_read(&dbr_st_dyn) != dyn0)
+			dbr_att_via_dyn = true;
+		else if (atomic_read(&dbr_st_att) == att0)
+			bad = "dma_buf_attach is seen by neither probe";
+	} else if (atomic_read(&dbr_st_dyn) == dyn0 &&
+		   atomic_read(&dbr_st_att) == att0) {
+		bad = "no probe saw dma_buf_attach";
+	} else if (a != ERR_PTR(-EOPNOTSUPP)) {
+		bad = "refusal did not reach the caller of dma_buf_attach";
+	}
+	WRITE_ONCE(dbr_st_learning, false);
 	if (!IS_ERR(a))
-		dma_buf_detach(buf, a);
-	if (!bad)
-		pr_info("hook self-test passed: probes fire, refusals reach the caller; dma_buf_attach %s\n",
-			dbr_att_via_dyn ? "goes through dma_buf_dynamic_attach" :
-			"has it inlined: probed on its own");
-out_buf:
-	WRITE_ONCE(dbr_st_buf, NULL);
-	/* The release runs once the file's last reference goes (task work). */
-	dma_buf_put(buf);
-out_dev:
-	root_device_unregister(dev);
+		dma_buf_detach(dbr_st_buf, a);
 	return bad;
 }
 
-void dbr_kprobe_arm(void)
+static void dbr_canary_work_fn(struct work_struct *w);
+static DECLARE_DELAYED_WORK(dbr_canary_work, dbr_canary_work_fn);
+
+static void dbr_canary_schedule(void)
+{
+	unsigned int ms = READ_ONCE(dbr_hook.canary_ms);
+
+	if (ms && READ_ONCE(dbr_kp_dyn_on))
+		mod_delayed_work(system_wq, &dbr_canary_work,
+				 msecs_to_jiffies(ms));
+}
+
+/**
+ * dbr_kprobe_canary() - prove again that a refusal reaches the caller
+ *
+ * Runs the self-test on the armed probes; a failure moves hook/state to
+ * "lost: <reason>", a pass after one back. A disabled probe of ours is
+ * enabled again (the global kprobes switch is never touched: while it is
+ * off, enabling does not arm).
+ *
+ * Context: process; sleeps.
+ */
+void dbr_kprobe_canary(void)
 {
 	const char *bad;
+
+	mutex_lock(&dbr_st_lock);
+	if (!dbr_kp_dyn_on || !dbr_st_buf) {
+		mutex_unlock(&dbr_st_lock);
+		return;
+	}
+	bad = dbr_st_prove(false);
+	atomic64_inc(&dbr_hook.canary_runs);
+	if (bad) {
+		atomic64_inc(&dbr_hook.canary_failures);
+		if (kprobe_disabled(&dbr_kp_dyn) && !kprobe_gone(&dbr_kp_dyn))
+			enable_kprobe(&dbr_kp_dyn);
+		if (dbr_kp_att_on && kprobe_disabled(&dbr_kp_att) &&
+		    !kprobe_gone(&dbr_kp_att))
+			enable_kprobe(&dbr_kp_att);
+	}
+	dbr_hook_lost(bad);
+	mutex_unlock(&dbr_st_lock);
+}
+
+static void dbr_canary_work_fn(struct work_struct *w)
+{
+	dbr_kprobe_canary();
+	dbr_canary_schedule();
+}
+
+/* canary_ms changed: apply the new period now. */
+void dbr_kprobe_canary_period(void)
+{
+	mutex_lock(&dbr_st_lock);
+	if (!READ_ONCE(dbr_hook.canary_ms))
+		cancel_delayed_work(&dbr_canary_work);
+	else if (dbr_kp_dyn_on)
+		mod_delayed_work(system_wq, &dbr_canary_work, 0);
+	mutex_unlock(&dbr_st_lock);
+}
+
+static int dbr_kprobe_register(void)
+{
 	int ret;
 
 	ret = register_kprobe(&dbr_kp_dyn);
 	if (ret) {
-		pr_err("register_kprobe(dma_buf_dynamic_attach) failed: %d\n", ret);
-		dbr_hook_fail("register_kprobe(dma_buf_dynamic_attach) failed");
-		return;
+		pr_err("register_kprobe(dma_buf_dynamic_attach) failed: %d%s\n",
+		       ret, ret == -EBUSY ?
+		       " (another IPMODIFY user, e.g. a livepatch, owns the function)" : "");
+		return ret;
 	}
 	dbr_kp_dyn_on = true;
 	ret = register_kprobe(&dbr_kp_att);
@@ -224,35 +364,78 @@ void dbr_kprobe_arm(void)
 			ret);
 	else
 		dbr_kp_att_on = true;
+	return 0;
+}
 
-	bad = dbr_selftest();
+/**
+ * dbr_kprobe_arm() - register the probes and prove them
+ *
+ * Return: 0, or a negative errno with hook/state "failed: <reason>" (the
+ * probes are then unregistered again).
+ */
+int dbr_kprobe_arm(void)
+{
+	const char *bad = NULL;
+	int ret;
+
+	ret = dbr_st_create();
+	if (ret) {
+		dbr_hook_fail("self-test: cannot create its buffer");
+		return ret;
+	}
+	ret = dbr_kprobe_register();
+	if (ret) {
+		dbr_hook_fail(ret == -EBUSY ?
+			      "register_kprobe(dma_buf_dynamic_attach): -EBUSY, another IPMODIFY user (livepatch?) owns it" :
+			      "register_kprobe(dma_buf_dynamic_attach) failed");
+		dbr_st_destroy();
+		return ret;
+	}
+	mutex_lock(&dbr_st_lock);
+	bad = dbr_st_prove(true);
+	mutex_unlock(&dbr_st_lock);
 	if (bad) {
 		pr_err("hook self-test failed: %s\n", bad);
 		dbr_hook_fail(bad);
 		dbr_kprobe_disarm();
-		return;
+		return -EIO;
 	}
 	if (dbr_att_via_dyn && dbr_kp_att_on) {
 		/* Redundant: every dma_buf_attach() reaches the other probe. */
 		unregister_kprobe(&dbr_kp_att);
 		dbr_kp_att_on = false;
 	}
+	pr_info("hook self-test passed: probes fire, refusals reach the caller; dma_buf_attach %s\n",
+		dbr_att_via_dyn ? "goes through dma_buf_dynamic_attach" :
+		"has it inlined: probed on its own");
+	dbr_canary_schedule();
+	return 0;
 }
 
+/**
+ * dbr_kprobe_disarm() - stop the canary, unregister, release the buffer
+ *
+ * Bounded: unregister_kprobe() waits for running handlers;
+ * synchronize_rcu_tasks() for tasks preempted between a redirect and the
+ * return from dbr_attach_refused() (they pass no voluntary context switch
+ * before leaving it), after which our text may go.
+ */
 void dbr_kprobe_disarm(void)
 {
+	mutex_lock(&dbr_st_lock);
 	if (dbr_kp_att_on)
 		unregister_kprobe(&dbr_kp_att);
 	if (dbr_kp_dyn_on)
 		unregister_kprobe(&dbr_kp_dyn);
-	dbr_kp_att_on = dbr_kp_dyn_on = false;
-	/*
-	 * A redirected caller may have been preempted on its way through
-	 * dbr_attach_refused(): wait for it to leave before our text goes.
-	 */
-	while (atomic_read(&dbr_inflight))
-		schedule_timeout_uninterruptible(1);
+	WRITE_ONCE(dbr_kp_att_on, false);
+	WRITE_ONCE(dbr_kp_dyn_on, false);
+	mutex_unlock(&dbr_st_lock);
+	/* Not armed any more: the canary neither runs nor queues itself. */
+	cancel_delayed_work_sync(&dbr_canary_work);
 	synchronize_rcu_tasks();
+	mutex_lock(&dbr_st_lock);
+	dbr_st_destroy();
+	mutex_unlock(&dbr_st_lock);
 }
 
 unsigned long dbr_kprobe_missed(void)

@@ -44,6 +44,7 @@ struct dbr_imp_file {
 
 struct dbr_imp {
 	u32 mode;
+	bool reused_ops;	/* holds a dbr_imp_reused_ops user count */
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
 	/* Below: under dmabuf->resv. */
@@ -152,6 +153,41 @@ static const struct dma_buf_attach_ops *const dbr_imp_ops[DBR_IMP_MODES] = {
 	[DBR_IMP_COMPLIANT] = &dbr_imp_compliant_ops,
 };
 
+/*
+ * DBR_IMP_REUSED_OPS: one writable table at a fixed address, its callback
+ * set per import, as a heap ops table freed and reused would be. Users are
+ * counted so a live attachment's callback never changes under it.
+ */
+static struct dma_buf_attach_ops dbr_imp_reused_ops = {
+	.allow_peer2peer = true,
+};
+static DEFINE_MUTEX(dbr_imp_reused_lock);
+static unsigned int dbr_imp_reused_users;
+
+static const struct dma_buf_attach_ops *dbr_imp_reused_get(u32 mode)
+{
+	typeof(dbr_imp_reused_ops.DBR_ATTACH_OPS_CB) cb =
+		dbr_imp_ops[mode]->DBR_ATTACH_OPS_CB;
+	const struct dma_buf_attach_ops *ops = &dbr_imp_reused_ops;
+
+	mutex_lock(&dbr_imp_reused_lock);
+	if (dbr_imp_reused_users && dbr_imp_reused_ops.DBR_ATTACH_OPS_CB != cb) {
+		ops = ERR_PTR(-EBUSY);
+	} else {
+		WRITE_ONCE(dbr_imp_reused_ops.DBR_ATTACH_OPS_CB, cb);
+		dbr_imp_reused_users++;
+	}
+	mutex_unlock(&dbr_imp_reused_lock);
+	return ops;
+}
+
+static void dbr_imp_reused_put(void)
+{
+	mutex_lock(&dbr_imp_reused_lock);
+	dbr_imp_reused_users--;
+	mutex_unlock(&dbr_imp_reused_lock);
+}
+
 /* Modes registered with the registry (module-wide, like the ops). */
 static DEFINE_MUTEX(dbr_imp_reg_lock);
 static unsigned long dbr_imp_registered;
@@ -183,6 +219,8 @@ static void dbr_imp_destroy(struct dbr_imp *imp)
 	dma_resv_unlock(resv);
 	dma_buf_detach(imp->dmabuf, imp->attach);
 	dma_buf_put(imp->dmabuf);
+	if (imp->reused_ops)
+		dbr_imp_reused_put();
 	kfree(imp);
 }
 
@@ -209,6 +247,7 @@ static long dbr_imp_import(struct dbr_imp_file *f,
 {
 	struct device *dev = dbr_imp_misc.this_device;
 	struct dbr_imp_import args;
+	const struct dma_buf_attach_ops *ops;
 	struct dma_buf_attachment *attach;
 	struct dbr_imp *imp;
 	int id, ret;
@@ -237,11 +276,22 @@ static long dbr_imp_import(struct dbr_imp_file *f,
 		goto err_free;
 	}
 
-	if (args.mode == DBR_IMP_LEGACY)
+	ops = args.mode == DBR_IMP_LEGACY ? NULL : dbr_imp_ops[args.mode];
+	if (args.flags & DBR_IMP_REUSED_OPS) {
+		ops = ops ? dbr_imp_reused_get(args.mode) : ERR_PTR(-EINVAL);
+		if (IS_ERR(ops)) {
+			ret = PTR_ERR(ops);
+			pr_warn_ratelimited("import: reused ops: %s\n", ret == -EINVAL ?
+					    "a legacy import has no ops" :
+					    "the table is in use with another callback");
+			goto err_put;
+		}
+		imp->reused_ops = true;
+	}
+	if (!ops)
 		attach = dma_buf_attach(imp->dmabuf, dev);
 	else
-		attach = dma_buf_dynamic_attach(imp->dmabuf, dev,
-						dbr_imp_ops[args.mode], imp);
+		attach = dma_buf_dynamic_attach(imp->dmabuf, dev, ops, imp);
 	if (IS_ERR(attach)) {
 		ret = PTR_ERR(attach);
 		pr_info_ratelimited("import: %s attach to %s refused: %d\n",
@@ -272,11 +322,18 @@ static long dbr_imp_import(struct dbr_imp_file *f,
 	}
 	args.id = id;
 	if (copy_to_user(uarg, &args, sizeof(args))) {
+		/*
+		 * The id was visible: a RELEASE of it may have raced us here
+		 * and destroyed the import already. Only the one who removes
+		 * it from the idr destroys it.
+		 */
 		mutex_lock(&f->lock);
-		idr_remove(&f->imports, id);
+		if (idr_remove(&f->imports, id) != imp)
+			imp = NULL;
 		mutex_unlock(&f->lock);
-		ret = -EFAULT;
-		goto err_destroy;
+		if (imp)
+			dbr_imp_destroy(imp);
+		return -EFAULT;
 	}
 	return 0;
 
@@ -285,6 +342,8 @@ err_destroy:
 	dbr_imp_destroy(imp);
 	return ret;
 err_put:
+	if (imp->reused_ops)
+		dbr_imp_reused_put();
 	dma_buf_put(imp->dmabuf);
 err_free:
 	kfree(imp);

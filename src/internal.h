@@ -39,6 +39,7 @@ bool dbr_strict_get(void);
 bool dbr_list_deny_match(const char *sym, const char *mod);
 bool dbr_list_allow_match(const char *sym, const char *mod);
 bool dbr_exporter_guarded(const char *exp_name);
+bool dbr_exporter_policy(const char *exp_name, enum dbr_policy *policy);
 int dbr_list_edit(int which, const char *edit);
 void dbr_policy_show(struct seq_file *m);
 int dbr_policy_init(void);
@@ -54,7 +55,8 @@ void dbr_registry_exit(void);
 enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
 				     const char **reason, char *cb, size_t cbsz);
 int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
-	      const struct dma_buf_attach_ops *ops, bool upstream);
+	      const struct dma_buf_attach_ops *ops, enum dbr_policy policy,
+	      bool upstream);
 
 /* track.c */
 void dbr_track_show(struct seq_file *m);

@@ -23,14 +23,16 @@
 static enum dbr_policy dbr_policy = DBR_POLICY_ENFORCE;
 static bool dbr_strict;
 
-struct dbr_rcu_list {
-	struct rcu_head rcu;
-	struct dbr_list l;
-};
-
-/* Readers use RCU; writers serialize on dbr_lists_lock and swap copies. */
+/*
+ * Readers use RCU; writers serialize on dbr_lists_lock. Each list has two
+ * static slots: a writer fills the one readers cannot see, publishes it,
+ * and waits a grace period before that slot's twin may be written again.
+ * Nothing is allocated, so a parameter that fails the load after another
+ * was accepted (the module never initialises, never exits) leaks nothing.
+ */
 static DEFINE_MUTEX(dbr_lists_lock);
-static struct dbr_rcu_list __rcu *dbr_lists[3];
+static struct dbr_list dbr_list_slots[3][2];
+static struct dbr_list __rcu *dbr_lists[3];
 static bool dbr_exporters_given;
 static const char *const dbr_list_names[3] = {
 	[DBR_LIST_DENY] = "deny",
@@ -115,30 +117,28 @@ MODULE_PARM_DESC(strict,
 
 static int list_edit_locked(int which, const char *val)
 {
-	struct dbr_rcu_list *cur, *new;
 	static const struct dbr_list empty;
+	struct dbr_list *cur, *new;
 	const char *why = "invalid";
 	int ret;
 
 	lockdep_assert_held(&dbr_lists_lock);
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
-	if (!new)
-		return -ENOMEM;
 	cur = rcu_dereference_protected(dbr_lists[which],
 					lockdep_is_held(&dbr_lists_lock));
-	ret = dbr_list_apply(cur ? &cur->l : &empty, &new->l, val,
+	new = cur == &dbr_list_slots[which][0] ? &dbr_list_slots[which][1] :
+						 &dbr_list_slots[which][0];
+	ret = dbr_list_apply(cur ?: &empty, new, val,
 			     which == DBR_LIST_EXPORTERS, &why);
 	if (ret) {
 		pr_warn("%s: %s in '%.*s'\n", dbr_list_names[which], why,
 			vlen(val), val);
-		kfree(new);
 		return ret;
 	}
 	rcu_assign_pointer(dbr_lists[which], new);
-	if (cur)
-		kfree_rcu(cur, rcu);
 	/* Cached classifications may now be wrong. */
 	dbr_invalidate();
+	/* Readers of the old slot are gone before the next edit reuses it. */
+	synchronize_rcu();
 	return 0;
 }
 
@@ -168,13 +168,13 @@ static int list_param_set(const char *val, const struct kernel_param *kp)
 
 static int list_param_get(char *buf, const struct kernel_param *kp)
 {
-	struct dbr_rcu_list *l;
+	struct dbr_list *l;
 	int n = 0;
 
 	rcu_read_lock();
 	l = rcu_dereference(dbr_lists[(long)kp->arg]);
 	if (l)
-		n = dbr_list_format(&l->l, buf, PAGE_SIZE - 1);
+		n = dbr_list_format(l, buf, PAGE_SIZE - 1);
 	rcu_read_unlock();
 	if (n < 0)
 		return n;
@@ -195,17 +195,17 @@ MODULE_PARM_DESC(allow,
 		 "importer callbacks trusted to revoke (same syntax as deny; deny wins)");
 module_param_cb(exporters, &list_ops, (void *)DBR_LIST_EXPORTERS, 0644);
 MODULE_PARM_DESC(exporters,
-		 "dma-buf exporters (exp_name) whose buffers the hook guards (default " DBR_DEFAULT_EXPORTERS ")");
+		 "dma-buf exporters (exp_name) whose buffers the hook guards, each NAME or NAME:off|audit|enforce (its own policy; default " DBR_DEFAULT_EXPORTERS ")");
 
 static bool list_match(int which, const char *sym, const char *mod)
 {
-	struct dbr_rcu_list *l;
+	struct dbr_list *l;
 	bool hit = false;
 
 	rcu_read_lock();
 	l = rcu_dereference(dbr_lists[which]);
 	if (l)
-		hit = dbr_list_match(&l->l, sym, mod);
+		hit = dbr_list_match(l, sym, mod);
 	rcu_read_unlock();
 	return hit;
 }
@@ -220,15 +220,42 @@ bool dbr_list_allow_match(const char *sym, const char *mod)
 	return list_match(DBR_LIST_ALLOW, sym, mod);
 }
 
+/**
+ * dbr_exporter_policy() - is an exporter guarded, and under which policy
+ * @exp_name: a dma_buf's exp_name (may be NULL)
+ * @policy: set to the exporter's own policy, or the global one
+ *
+ * Context: any; lock-free (RCU).
+ * Return: true if @exp_name is in the exporters list.
+ */
+bool dbr_exporter_policy(const char *exp_name, enum dbr_policy *policy)
+{
+	struct dbr_list *l;
+	bool hit = false;
+	int p = DBR_POLICY_DEFAULT;
+
+	if (exp_name) {
+		rcu_read_lock();
+		l = rcu_dereference(dbr_lists[DBR_LIST_EXPORTERS]);
+		if (l)
+			hit = dbr_list_exporter(l, exp_name, &p);
+		rcu_read_unlock();
+	}
+	*policy = p == DBR_POLICY_DEFAULT ? dbr_policy_get() : p;
+	return hit;
+}
+
 bool dbr_exporter_guarded(const char *exp_name)
 {
-	return exp_name && list_match(DBR_LIST_EXPORTERS, exp_name, NULL);
+	enum dbr_policy p;
+
+	return dbr_exporter_policy(exp_name, &p);
 }
 
 /* For debugfs: the effective knobs in one place. */
 void dbr_policy_show(struct seq_file *m)
 {
-	struct dbr_rcu_list *l;
+	struct dbr_list *l;
 	char *buf;
 	int i;
 
@@ -241,7 +268,7 @@ void dbr_policy_show(struct seq_file *m)
 		buf[0] = '\0';
 		rcu_read_lock();
 		l = rcu_dereference(dbr_lists[i]);
-		if (l && dbr_list_format(&l->l, buf, PAGE_SIZE) < 0)
+		if (l && dbr_list_format(l, buf, PAGE_SIZE) < 0)
 			strscpy(buf, "?", PAGE_SIZE);
 		rcu_read_unlock();
 		seq_printf(m, "%s %s\n", dbr_list_names[i], buf);
@@ -262,8 +289,5 @@ int dbr_policy_init(void)
 
 void dbr_policy_exit(void)
 {
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(dbr_lists); i++)
-		kfree(rcu_dereference_protected(dbr_lists[i], true));
+	/* The lists are static: nothing to free. */
 }

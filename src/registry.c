@@ -3,52 +3,60 @@
  * dmabuf_revoke registry: what kind of importer is behind an attachment,
  * and whether the policy lets it attach.
  *
- * An importer is known by its attach ops table. The first attach through a
- * table resolves its callback's symbol and owning module (kallsyms) and
- * caches the class; later attaches are one RCU hash lookup. Any change that
- * could alter a class (list edit, registration, a module going away whose
- * address could be reused) bumps a generation that makes cached entries
- * stale. Attaches may come from atomic context (a kprobe), so this path
- * never sleeps.
+ * An importer is known by its attach ops table and its callback. The first
+ * attach through a table resolves the callback's symbol and owning module
+ * (kallsyms) and caches the class; later attaches are one lookup. Any
+ * change that could alter a class (list edit, registration, a module going
+ * away whose address could be reused) bumps a generation that makes cached
+ * entries stale.
+ *
+ * The attach path runs in the kprobe handler: preemption off, and for an
+ * int3-based probe in NMI-like context. So it never sleeps, allocates or
+ * takes a spinlock_t (a sleeping lock on PREEMPT_RT): the cache and the
+ * log-once table are static arrays written with cmpxchg, read lock-free.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/hashtable.h>
+#include <linux/hash.h>
 #include <linux/jhash.h>
 #include <linux/kallsyms.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/ratelimit.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 
 #include "internal.h"
 #include "dmabuf_revoke_compat.h"
 
 /* RDMA's pinned importer: a callback that only warns (<= v7.0). */
 #define DBR_BUILTIN_DENY "ib_umem_dmabuf_unsupported_move_notify"
-/* Bounds on what the attach path may allocate. */
-#define DBR_CACHE_MAX 256
+/* Sizes of the attach path's static tables (powers of two). */
+#define DBR_CACHE_SLOTS 256
 #define DBR_AUDIT_PAIRS_MAX 512
 
 struct dbr_counters dbr_counters;
 
 static atomic_long_t dbr_gen = ATOMIC_LONG_INIT(1);
 
+/*
+ * One cache slot, a seqcount written by whoever wins a cmpxchg on @seq
+ * (odd while written). A reader that sees @seq move discards what it read.
+ * Keyed by ops and callback: a freed ops table reused at the same address
+ * for another importer does not inherit a class.
+ */
 struct dbr_cached {
-	struct hlist_node node;
-	struct rcu_head rcu;
+	unsigned long seq;
 	const struct dma_buf_attach_ops *ops;
+	const void *cb_fn;
 	unsigned long gen;
 	enum dbr_class class;
 	const char *reason;
 	char cb[DBR_SYM_MAX];	/* "symbol [module]" of the callback */
 };
 
-static DEFINE_HASHTABLE(dbr_cache, 6);
-static DEFINE_SPINLOCK(dbr_cache_lock);
-static unsigned int dbr_cache_n;
+static struct dbr_cached dbr_cache[DBR_CACHE_SLOTS];
 
 struct dbr_reg {
 	struct list_head node;
@@ -61,24 +69,21 @@ struct dbr_reg {
 static LIST_HEAD(dbr_regs);
 static DEFINE_MUTEX(dbr_regs_lock);
 
-struct dbr_pair {
-	struct hlist_node node;
-	const void *importer;
-	u32 hash;
-};
+/* Importer/exporter pairs already logged: open addressing, 0 is empty. */
+static u64 dbr_pairs[DBR_AUDIT_PAIRS_MAX];
 
-static DEFINE_HASHTABLE(dbr_pairs, 6);
-static DEFINE_SPINLOCK(dbr_pairs_lock);
-static unsigned int dbr_pairs_n;
-
+/*
+ * Acquire pairs with the release in dbr_invalidate(): whoever sees a new
+ * generation also sees the list or registration published before it.
+ */
 unsigned long dbr_generation(void)
 {
-	return atomic_long_read(&dbr_gen);
+	return atomic_long_read_acquire(&dbr_gen);
 }
 
 void dbr_invalidate(void)
 {
-	atomic_long_inc(&dbr_gen);
+	atomic_long_add_return_release(1, &dbr_gen);
 }
 
 static const struct dbr_reg *reg_find_rcu(const struct dma_buf_attach_ops *ops)
@@ -137,42 +142,58 @@ static enum dbr_class classify_ops(const struct dma_buf_attach_ops *ops,
 	return dbr_classify(&f);
 }
 
-static void cache_store(const struct dma_buf_attach_ops *ops, unsigned long gen,
-			enum dbr_class class, const char *reason, const char *cb)
+static struct dbr_cached *cache_slot(const void *ops, const void *cb_fn)
 {
-	struct dbr_cached *e, *old;
-	struct hlist_node *tmp;
-	unsigned long flags;
-	int bkt;
+	return &dbr_cache[hash_64((unsigned long)ops ^ ((unsigned long)cb_fn << 1),
+				  ilog2(DBR_CACHE_SLOTS))];
+}
 
-	e = kzalloc(sizeof(*e), GFP_ATOMIC | __GFP_NOWARN);
-	if (!e)
-		return;	/* uncached: classified again next time */
-	e->ops = ops;
-	e->gen = gen;
-	e->class = class;
-	e->reason = reason;
+static bool cache_load(const struct dma_buf_attach_ops *ops, const void *cb_fn,
+		       unsigned long gen, enum dbr_class *class,
+		       const char **reason, char *cb, size_t cbsz)
+{
+	struct dbr_cached *e = cache_slot(ops, cb_fn);
+	/* Pairs with the release in cache_store(): fields after seq. */
+	unsigned long seq = smp_load_acquire(&e->seq);
+	char name[DBR_SYM_MAX];
+	bool hit;
+
+	if (seq & 1)
+		return false;
+	hit = READ_ONCE(e->ops) == ops && READ_ONCE(e->cb_fn) == cb_fn &&
+	      READ_ONCE(e->gen) == gen;
+	if (!hit)
+		return false;
+	*class = READ_ONCE(e->class);
+	*reason = READ_ONCE(e->reason);
+	memcpy(name, e->cb, sizeof(name));
+	smp_rmb();	/* the copy above before the re-check */
+	if (READ_ONCE(e->seq) != seq)
+		return false;
+	name[sizeof(name) - 1] = '\0';
+	strscpy(cb, name, cbsz);
+	return true;
+}
+
+/* Best effort: a slot being written by someone else is left to them. */
+static void cache_store(const struct dma_buf_attach_ops *ops, const void *cb_fn,
+			unsigned long gen, enum dbr_class class,
+			const char *reason, const char *cb)
+{
+	struct dbr_cached *e = cache_slot(ops, cb_fn);
+	unsigned long seq = READ_ONCE(e->seq);
+
+	if ((seq & 1) || cmpxchg(&e->seq, seq, seq + 1) != seq)
+		return;
+	smp_wmb();	/* odd seq before the fields change */
+	WRITE_ONCE(e->ops, ops);
+	WRITE_ONCE(e->cb_fn, cb_fn);
+	WRITE_ONCE(e->gen, gen);
+	WRITE_ONCE(e->class, class);
+	WRITE_ONCE(e->reason, reason);
 	strscpy(e->cb, cb, sizeof(e->cb));
-
-	spin_lock_irqsave(&dbr_cache_lock, flags);
-	if (dbr_cache_n >= DBR_CACHE_MAX) {
-		hash_for_each_safe(dbr_cache, bkt, tmp, old, node) {
-			hash_del_rcu(&old->node);
-			kfree_rcu(old, rcu);
-		}
-		dbr_cache_n = 0;
-	}
-	hash_for_each_possible(dbr_cache, old, node, (unsigned long)ops) {
-		if (old->ops == ops) {
-			hlist_replace_rcu(&old->node, &e->node);
-			kfree_rcu(old, rcu);
-			goto out;
-		}
-	}
-	hash_add_rcu(dbr_cache, &e->node, (unsigned long)ops);
-	dbr_cache_n++;
-out:
-	spin_unlock_irqrestore(&dbr_cache_lock, flags);
+	/* Pairs with the acquire in cache_load(): fields before seq. */
+	smp_store_release(&e->seq, seq + 2);
 }
 
 /**
@@ -189,29 +210,19 @@ enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
 				     const char **reason, char *cb, size_t cbsz)
 {
 	unsigned long gen = dbr_generation();
-	struct dbr_cached *e;
 	enum dbr_class class;
+	const void *cb_fn;
 
 	if (!ops) {
 		*reason = "no importer ops (dma_buf_attach)";
 		strscpy(cb, "-", cbsz);
 		return DBR_CLASS_LEGACY;
 	}
-
-	rcu_read_lock();
-	hash_for_each_possible_rcu(dbr_cache, e, node, (unsigned long)ops) {
-		if (e->ops == ops && e->gen == gen) {
-			class = e->class;
-			*reason = e->reason;
-			strscpy(cb, e->cb, cbsz);
-			rcu_read_unlock();
-			return class;
-		}
-	}
-	rcu_read_unlock();
-
+	cb_fn = READ_ONCE(ops->DBR_ATTACH_OPS_CB);
+	if (cache_load(ops, cb_fn, gen, &class, reason, cb, cbsz))
+		return class;
 	class = classify_ops(ops, reason, cb, cbsz);
-	cache_store(ops, gen, class, *reason, cb);
+	cache_store(ops, cb_fn, gen, class, *reason, cb);
 	return class;
 }
 
@@ -258,33 +269,29 @@ bool dmabuf_revoke_attach_revocable(const struct dma_buf_attachment *attach)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_attach_revocable, DBR_NS(DMABUF_REVOKE));
 
-/* First sight of this importer/exporter pair? Bounded; never sleeps. */
+/* First sight of this importer/exporter pair? Lock-free; never sleeps. */
 static bool pair_first_sight(const void *importer, const char *exp_name)
 {
-	u32 hash = jhash(exp_name, strlen(exp_name), hash_ptr(importer, 32));
-	struct dbr_pair *p;
-	unsigned long flags;
-	bool first = true;
+	u64 key = ((u64)jhash(exp_name, strlen(exp_name), 0) << 32 |
+		   hash_ptr(importer, 32)) | 1;
+	unsigned int i, slot = hash_64(key, ilog2(DBR_AUDIT_PAIRS_MAX));
+	u64 old;
 
-	spin_lock_irqsave(&dbr_pairs_lock, flags);
-	hash_for_each_possible(dbr_pairs, p, node, hash) {
-		if (p->importer == importer && p->hash == hash) {
-			first = false;
-			goto out;
+	for (i = 0; i < DBR_AUDIT_PAIRS_MAX; i++) {
+		u64 *p = &dbr_pairs[(slot + i) & (DBR_AUDIT_PAIRS_MAX - 1)];
+
+		old = READ_ONCE(*p);
+		if (old == key)
+			return false;
+		if (!old) {
+			old = cmpxchg64(p, 0, key);
+			if (!old)
+				return true;
+			if (old == key)
+				return false;
 		}
 	}
-	if (dbr_pairs_n < DBR_AUDIT_PAIRS_MAX) {
-		p = kzalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
-		if (p) {
-			p->importer = importer;
-			p->hash = hash;
-			hash_add(dbr_pairs, &p->node, hash);
-			dbr_pairs_n++;
-		}
-	}
-out:
-	spin_unlock_irqrestore(&dbr_pairs_lock, flags);
-	return first;
+	return true;	/* table full: every sight is a first one */
 }
 
 static DEFINE_RATELIMIT_STATE(dbr_log_rs, 5 * HZ, 10);
@@ -294,17 +301,19 @@ static DEFINE_RATELIMIT_STATE(dbr_log_rs, 5 * HZ, 10);
  * @dmabuf: the buffer being attached to
  * @dev: the importing device
  * @ops: the importer's attach ops (NULL: legacy)
+ * @policy: the policy for @dmabuf's exporter (see dbr_exporter_policy())
  * @upstream: the exporter itself refuses importers without a callback
  *            (v7.1+ vfio-pci): leave those to it, add only what it lacks
  *
- * Context: any; never sleeps (the kprobe hook calls it from its handler).
+ * Context: any; never sleeps, allocates or takes a spinlock_t (the kprobe
+ * hook calls it from its handler).
  * Return: 0 to let the attach go on, -EOPNOTSUPP to refuse it.
  */
 int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
-	      const struct dma_buf_attach_ops *ops, bool upstream)
+	      const struct dma_buf_attach_ops *ops, enum dbr_policy policy,
+	      bool upstream)
 {
 	const char *exp = dmabuf->exp_name ?: "?";
-	enum dbr_policy policy = dbr_policy_get();
 	bool strict = dbr_strict_get();
 	const void *importer;
 	enum dbr_verdict v;
@@ -348,15 +357,19 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
  *
  * Counts the attach by class and verdict. Under "audit" a non-revocable
  * importer passes and is logged; under "enforce" it is refused. "strict"
- * makes only allowed importers trusted. Logs once per importer/exporter
- * pair, ratelimited. Safe in atomic context.
+ * makes only allowed importers trusted. The policy is the exporter's own
+ * when exporters= gives it one ("NAME:POLICY"), the global one otherwise.
+ * Logs once per importer/exporter pair, ratelimited. Safe in atomic context.
  *
  * Return: 0 to let the attach go on, -EOPNOTSUPP to refuse it.
  */
 int dmabuf_revoke_check_attach(struct dma_buf_attachment *attach)
 {
+	enum dbr_policy policy;
+
+	dbr_exporter_policy(attach->dmabuf->exp_name, &policy);
 	return dbr_check(attach->dmabuf, attach->dev, attach->importer_ops,
-			 false);
+			 policy, false);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_check_attach, DBR_NS(DMABUF_REVOKE));
 
@@ -515,9 +528,9 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_allow_del, DBR_NS(DMABUF_REVOKE));
 
 void dbr_registry_show(struct seq_file *m)
 {
-	struct dbr_cached *e;
+	unsigned long gen = dbr_generation();
 	struct dbr_reg *r;
-	int bkt;
+	int i;
 
 	seq_printf(m, "builtin-deny %s\n", DBR_BUILTIN_DENY);
 	mutex_lock(&dbr_regs_lock);
@@ -528,32 +541,24 @@ void dbr_registry_show(struct seq_file *m)
 			   r->owner ? module_name(r->owner) : "kernel");
 	mutex_unlock(&dbr_regs_lock);
 
-	rcu_read_lock();
-	hash_for_each_rcu(dbr_cache, bkt, e, node)
-		if (e->gen == dbr_generation())
+	for (i = 0; i < DBR_CACHE_SLOTS; i++) {
+		const struct dma_buf_attach_ops *ops = READ_ONCE(dbr_cache[i].ops);
+		enum dbr_class class;
+		char cb[DBR_SYM_MAX];
+		const char *reason;
+
+		if (ops && cache_load(ops, READ_ONCE(dbr_cache[i].cb_fn), gen,
+				      &class, &reason, cb, sizeof(cb)))
 			seq_printf(m, "cached %ps class=%s callback=%s reason=\"%s\"\n",
-				   e->ops, dbr_class_name(e->class), e->cb,
-				   e->reason);
-	rcu_read_unlock();
+				   ops, dbr_class_name(class), cb, reason);
+	}
 }
 
 void dbr_registry_exit(void)
 {
-	struct dbr_cached *e;
 	struct dbr_reg *r, *rt;
-	struct dbr_pair *p;
-	struct hlist_node *tmp;
-	int bkt;
 
 	/* Nothing can look up any more: users of our symbols are gone. */
-	hash_for_each_safe(dbr_cache, bkt, tmp, e, node) {
-		hash_del(&e->node);
-		kfree(e);
-	}
-	hash_for_each_safe(dbr_pairs, bkt, tmp, p, node) {
-		hash_del(&p->node);
-		kfree(p);
-	}
 	list_for_each_entry_safe(r, rt, &dbr_regs, node) {
 		list_del(&r->node);
 		kfree(r);

@@ -6,13 +6,16 @@
  * that the mapping it holds belongs to a revoked buffer.
  *
  * Exporters call in from attach/detach (may sleep) and from map/unmap and
- * revoke with the buffer's resv held; one spinlock covers the table.
+ * revoke with the buffer's resv held; one spinlock covers the table. The
+ * kprobe handler only asks whether a buffer is self-guarded: it walks the
+ * buffer hash under RCU, without the lock (a sleeping lock on PREEMPT_RT).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/device.h>
 #include <linux/hashtable.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -30,6 +33,7 @@ struct dbr_tatt {
 
 struct dbr_tbuf {
 	struct hlist_node node;
+	struct rcu_head rcu;
 	struct dma_buf *dmabuf;
 	char exp_name[DBR_NAME_MAX];
 	size_t size;
@@ -93,20 +97,21 @@ int dmabuf_revoke_track_buffer(struct dma_buf *dmabuf, bool guarded)
 		ret = -EEXIST;
 		kfree(b);
 	} else {
-		hash_add(dbr_tbufs, &b->node, (unsigned long)dmabuf);
+		hash_add_rcu(dbr_tbufs, &b->node, (unsigned long)dmabuf);
 	}
 	spin_unlock(&dbr_track_lock);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_track_buffer, DBR_NS(DMABUF_REVOKE));
 
+/* @b is unhashed: its attachments are ours, @b itself may still be read. */
 static void tbuf_free(struct dbr_tbuf *b)
 {
 	struct dbr_tatt *a, *tmp;
 
 	list_for_each_entry_safe(a, tmp, &b->atts, node)
 		kfree(a);
-	kfree(b);
+	kfree_rcu(b, rcu);
 }
 
 /**
@@ -120,7 +125,7 @@ void dmabuf_revoke_untrack_buffer(struct dma_buf *dmabuf)
 	spin_lock(&dbr_track_lock);
 	b = tbuf_find(dmabuf);
 	if (b)
-		hash_del(&b->node);
+		hash_del_rcu(&b->node);
 	spin_unlock(&dbr_track_lock);
 	if (b)
 		tbuf_free(b);
@@ -264,16 +269,23 @@ enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_buffer_state, DBR_NS(DMABUF_REVOKE));
 
-/* The hook leaves alone buffers whose exporter applies the check itself. */
+/*
+ * The hook leaves alone buffers whose exporter applies the check itself.
+ * Context: any (the kprobe handler); lock-free.
+ */
 bool dbr_track_self_guarded(const struct dma_buf *dmabuf)
 {
 	struct dbr_tbuf *b;
-	bool guarded;
+	bool guarded = false;
 
-	spin_lock(&dbr_track_lock);
-	b = tbuf_find((struct dma_buf *)dmabuf);
-	guarded = b && b->guarded;
-	spin_unlock(&dbr_track_lock);
+	rcu_read_lock();
+	hash_for_each_possible_rcu(dbr_tbufs, b, node, (unsigned long)dmabuf) {
+		if (b->dmabuf == dmabuf) {
+			guarded = b->guarded;
+			break;
+		}
+	}
+	rcu_read_unlock();
 	return guarded;
 }
 
@@ -305,7 +317,7 @@ void dbr_track_exit(void)
 
 	/* Exporters that track depend on our symbols: they are gone. */
 	hash_for_each_safe(dbr_tbufs, bkt, tmp, b, node) {
-		hash_del(&b->node);
+		hash_del_rcu(&b->node);
 		tbuf_free(b);
 	}
 }

@@ -39,7 +39,14 @@ enum dbr_imp_mode {
 
 /* Attach only; do not map (nor pin). */
 #define DBR_IMP_NO_MAP		(1u << 0)
-#define DBR_IMP_FLAGS_ALL	DBR_IMP_NO_MAP
+/*
+ * Attach with one module-wide ops table whose callback is set to the
+ * mode's first, as if a freed ops table were reused at the same address by
+ * another importer (a dynamic mode only; EBUSY while an import with another
+ * callback still uses the table).
+ */
+#define DBR_IMP_REUSED_OPS	(1u << 1)
+#define DBR_IMP_FLAGS_ALL	(DBR_IMP_NO_MAP | DBR_IMP_REUSED_OPS)
 
 struct dbr_imp_import {
 	__s32 fd;		/* in: dma-buf fd */

@@ -2,8 +2,12 @@
 /*
  * dmabuf-revokectl selftest: load the test exporter and importer, drive the
  * exporter/importer scenario through their ioctls (include/uapi) under
- * several policies, print PASS/FAIL per case, and put everything back:
- * policy and strict restored, modules this run loaded removed again.
+ * several policies, print PASS/FAIL per case, and put everything back.
+ *
+ * It never touches the global policy or strict: each case sets a policy for
+ * the test exporter alone (exporters=+dmabuf_revoke_exporter:POLICY), so
+ * real exporters stay enforced even if this run is killed half-way; then
+ * only the test exporter's entry is left behind.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +35,12 @@ static const char selftest_help[] =
 	"           nothing stale;\n"
 	"  audit:   a legacy import is accepted and counted as audited;\n"
 	"  off:     a stub import is accepted and left holding a stale mapping.\n"
-	"Prints PASS or FAIL per case and a summary, restores policy and strict,\n"
-	"and removes the modules it loaded. Needs root.\n"
+	"Each case sets the policy of the test exporter alone (an exporters= entry\n"
+	"'" MOD_EXPORTER ":POLICY'): the global policy and strict, and so every\n"
+	"other exporter, are never changed, even if the run is killed.\n"
+	"Prints PASS or FAIL per case and a summary, removes the test exporter's\n"
+	"entry (a plain one the operator had is put back), and removes the modules\n"
+	"it loaded. Needs root.\n"
 	"\n"
 	"Exit: 0 all passed, 1 a case failed, 2 usage error,\n"
 	"3 the modules or their devices are not available.\n";
@@ -44,7 +52,8 @@ struct st {
 	int exp, imp;
 	unsigned int pass, fail;
 	bool loaded[3];		/* shim, exporter, importer: loaded by this run */
-	char policy[16], strict[4];
+	bool touched;		/* the test exporter's entry was changed */
+	char entry[128];	/* its entry before the run, "" if none */
 };
 
 static const char *const st_mods[3] = { MOD_SHIM, MOD_EXPORTER, MOD_IMPORTER };
@@ -68,11 +77,52 @@ static void result(struct st *s, bool ok, const char *name, const char *fmt, ...
 		s->fail++;
 }
 
-static int set_policy(struct st *s, const char *policy, const char *strict)
+/* The test exporter's own policy (exporters=+NAME:POLICY). */
+static int set_policy(struct st *s, const char *policy)
 {
-	int ret = knob_set(s->c, "policy", policy);
+	char edit[64];
 
-	return ret ? ret : knob_set(s->c, "strict", strict);
+	snprintf(edit, sizeof(edit), "+%s:%s", MOD_EXPORTER, policy);
+	s->touched = true;
+	return knob_set(s->c, "exporters", edit);
+}
+
+/* Remember the test exporter's entry in the exporters list, if any. */
+static void save_entry(struct st *s, const char *list)
+{
+	size_t n = strlen(MOD_EXPORTER);
+	const char *p = list;
+
+	s->entry[0] = '\0';
+	while (*p) {
+		size_t len = strcspn(p, ",\n");
+
+		if (len >= n && !strncmp(p, MOD_EXPORTER, n) &&
+		    (len == n || p[n] == ':') && len < sizeof(s->entry)) {
+			memcpy(s->entry, p, len);
+			s->entry[len] = '\0';
+			return;
+		}
+		p += len;
+		p += strspn(p, ",\n");
+	}
+}
+
+/*
+ * Put back a plain entry the operator had; one with a policy can only be
+ * what a killed run left behind, so it goes like our own.
+ */
+static int restore_entry(struct st *s)
+{
+	char edit[160];
+
+	if (!s->touched)
+		return 0;
+	if (strchr(s->entry, ':'))
+		s->entry[0] = '\0';
+	snprintf(edit, sizeof(edit), "%c%s", *s->entry ? '+' : '-',
+		 *s->entry ? s->entry : MOD_EXPORTER);
+	return knob_set(s->c, "exporters", edit);
 }
 
 static unsigned long long counter(const struct st *s, const char *name)
@@ -278,10 +328,14 @@ static int setup(struct st *s)
 		}
 		s->loaded[i] = true;
 	}
-	if (ctx_read(s->c, s->policy, sizeof(s->policy), P_PARAMS "/policy") ||
-	    ctx_read(s->c, s->strict, sizeof(s->strict), P_PARAMS "/strict")) {
-		err_msg("selftest: cannot read the policy knobs");
-		return EXIT_UNAVAIL;
+	{
+		char list[1024];
+
+		if (ctx_read(s->c, list, sizeof(list), P_PARAMS "/exporters")) {
+			err_msg("selftest: cannot read the exporters knob");
+			return EXIT_UNAVAIL;
+		}
+		save_entry(s, list);
 	}
 	path_of(s->c, path, sizeof(path), P_DEV_EXPORTER);
 	s->exp = open(path, O_RDWR | O_CLOEXEC);
@@ -306,9 +360,9 @@ static void teardown(struct st *s)
 		close(s->exp);
 	if (s->imp >= 0)
 		close(s->imp);
-	if (*s->policy && set_policy(s, s->policy, s->strict))
-		err_msg("selftest: could not restore policy=%s strict=%s", s->policy,
-			s->strict);
+	if (restore_entry(s))
+		err_msg("selftest: could not restore the exporters entry of %s (%s)",
+			MOD_EXPORTER, *s->entry ? s->entry : "none");
 	for (i = 2; i >= 0; i--) {
 		char msg[512];
 		int ret;
@@ -325,14 +379,14 @@ static void teardown(struct st *s)
 
 static int run_cases(struct st *s)
 {
-	if (set_policy(s, "enforce", "N"))
+	if (set_policy(s, "enforce"))
 		return EXIT_FAIL;
 	case_legacy_refused(s);
 	case_compliant(s);
-	if (set_policy(s, "audit", "N"))
+	if (set_policy(s, "audit"))
 		return EXIT_FAIL;
 	case_audit_legacy(s);
-	if (set_policy(s, "off", "N"))
+	if (set_policy(s, "off"))
 		return EXIT_FAIL;
 	case_off_stub(s);
 	return EXIT_OK;

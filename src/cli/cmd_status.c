@@ -21,16 +21,22 @@ static const char status_help[] =
 	"the running kernel has dma_buf_attach_revocable() (v7.1+), and the counters.\n"
 	"Values that are not available show as '-' (null in JSON).\n"
 	"\n"
-	"Exit: 0 dmabuf_revoke loaded, 2 usage error, 3 dmabuf_revoke not loaded.\n";
+	"Exit: 0 dmabuf_revoke loaded, 1 loaded but its hook is not enforcing\n"
+	"(hook state 'failed: ...' or 'lost: ...'), 2 usage error, 3 dmabuf_revoke\n"
+	"not loaded.\n";
 
 static const char *const modules[] = {
 	MOD_SHIM, MOD_LIVEPATCH, MOD_EXPORTER, MOD_IMPORTER,
 };
 
 static const char *const knobs[] = { "policy", "strict", "deny", "allow", "exporters" };
-static const char *const hook_files[] = { "backend", "target", "state", "hits", "missed" };
+static const char *const hook_files[] = {
+	"backend", "target", "state", "hits", "missed", "canary_runs",
+	"canary_failures",
+};
 static const char *const counters[] = {
 	"attach_checked", "attach_allowed", "attach_audited", "attach_refused",
+	"attach_upstream",
 	"class_legacy", "class_no_callback", "class_denied", "class_allowed",
 	"class_revocable", "revocations", "stale_mappings",
 };
@@ -122,8 +128,8 @@ static void print_text(const struct status *s)
 		printf("  %-10s %s\n", knobs[i], dash(s->have_knob[i], s->knob[i]));
 	printf("\nhook:\n");
 	for (i = 0; i < N(hook_files); i++)
-		printf("  %-10s %s\n", hook_files[i], dash(s->have_hook[i], s->hook[i]));
-	printf("  livepatch  enabled=%s transition=%s\n",
+		printf("  %-16s %s\n", hook_files[i], dash(s->have_hook[i], s->hook[i]));
+	printf("  %-16s enabled=%s transition=%s\n", "livepatch",
 	       dash(s->have_lp_enabled, s->lp_enabled),
 	       dash(s->have_lp_transition, s->lp_transition));
 	printf("\nkernel:\n  upstream enforcement (dma_buf_attach_revocable): %s\n",
@@ -217,5 +223,14 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 		print_json(&s);
 	else
 		print_text(&s);
-	return s.mod[0].state != MOD_NOT_LOADED ? EXIT_OK : EXIT_UNAVAIL;
+	if (s.mod[0].state == MOD_NOT_LOADED)
+		return EXIT_UNAVAIL;
+	/* hook_files[2] is the state: a hook that does not enforce is a failure. */
+	if (s.have_hook[2] && (!strncmp(s.hook[2], "failed:", 7) ||
+			       !strncmp(s.hook[2], "lost:", 5))) {
+		err_msg("status: the hook is not enforcing: %s (see dmesg | grep dmabuf_revoke)",
+			s.hook[2]);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }

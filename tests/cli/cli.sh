@@ -57,7 +57,7 @@ content() { cat "$1" 2>/dev/null; }
 P=$R/sys/module/dmabuf_revoke/parameters
 
 put() { mkdir -p "$(dirname "$1")"; printf '%s\n' "$2" >"$1"; }
-COUNTERS="attach_checked attach_allowed attach_audited attach_refused class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
+COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
 
 # A tree with dmabuf_revoke loaded as the kernel would show it.
 mk_loaded() {
@@ -140,11 +140,19 @@ put "$R/sys/kernel/dmabuf_revoke/hook/hits" 12
 put "$R/sys/kernel/dmabuf_revoke/hook/missed" 0
 put "$R/sys/kernel/dmabuf_revoke/kernel_attach_revocable" 1
 put "$P/deny" "foo_notify,mod:ib_core"
-t "status shows the hook state" 0 out "^  state +failed: symbol not found\$" -- status
+put "$R/sys/kernel/dmabuf_revoke/hook/canary_runs" 7
+put "$R/sys/kernel/dmabuf_revoke/hook/canary_failures" 0
+t "status shows the hook state; exit 1: not enforcing" 1 out "^  state +failed: symbol not found\$" -- status
+t "status says why it exits 1" 1 err "the hook is not enforcing: failed: symbol not found" -- status
+put "$R/sys/kernel/dmabuf_revoke/hook/state" "lost: probe on dma_buf_dynamic_attach did not fire"
+t "status: a lost hook exits 1 too" 1 err "the hook is not enforcing: lost: probe" -- status
+put "$R/sys/kernel/dmabuf_revoke/hook/state" "upstream-enforced"
 t "status: kernel with dma_buf_attach_revocable" 0 out "upstream enforcement.*: yes" -- status
+t "status shows the canary" 0 out "^  canary_runs +7\$" -- status
+t "status shows attach_upstream (sysfs and CLI lists agree)" 0 out "^  attach_upstream +" -- status
 run status --json
 check "status --json hook and lists" jq_py \
-	'j["hook"]=={"backend":"kprobe","target":"vfio_pci_core_attach","state":"failed: symbol not found","hits":12,"missed":0} and j["deny"]==["foo_notify","mod:ib_core"] and j["kernel_attach_revocable"] is True'
+	'j["hook"]=={"backend":"kprobe","target":"vfio_pci_core_attach","state":"upstream-enforced","hits":12,"missed":0,"canary_runs":7,"canary_failures":0} and j["deny"]==["foo_notify","mod:ib_core"] and j["kernel_attach_revocable"] is True'
 mkdir -p "$R/sys/module/dmabuf_revoke_livepatch" "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch"
 put "$R/sys/module/dmabuf_revoke_livepatch/initstate" live
 put "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch/enabled" 1
@@ -297,7 +305,9 @@ t "selftest without the test devices exits 3" 3 err "cannot open .*/dev/dmabuf_r
 put "$P/policy" audit
 t "selftest on devices that do not answer: FAIL, exit 1" 1 out "^FAIL enforce: legacy import refused" -- selftest
 check "selftest prints a summary" grep -qE '^selftest: 0 passed, 6 failed$' <<<"$OUT"
-check "selftest restores the policy" check_eq_file "$P/policy" audit
+check "selftest never writes the global policy" check_eq_file "$P/policy" audit
+check "selftest's last exporters edit removes the test exporter's entry" \
+	check_eq_file "$P/exporters" "-dmabuf_revoke_exporter"
 
 # --- the real system, read only ------------------------------------------------
 OUT=$("$CLI" status 2>"$T/err"); RC=$?; ERR=$(cat "$T/err")

@@ -241,6 +241,47 @@ static void test_exporter_list(void **state)
 	assert_int_equal(dbr_list_apply(&a, &b, "a/b", true, &why), -EINVAL);
 }
 
+/* exporters= entries may carry their own policy: "NAME:POLICY". */
+static void test_exporter_policy(void **state)
+{
+	static struct dbr_list a, b, c;
+	const char *why = NULL;
+	char buf[256];
+	int pol = 42;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(dbr_list_apply(&a, &b, "vfio_pci_core,gpu:audit,x:y:off",
+					 true, &why), 0);
+	assert_true(dbr_list_exporter(&b, "vfio_pci_core", &pol));
+	assert_int_equal(pol, DBR_POLICY_DEFAULT);
+	assert_true(dbr_list_exporter(&b, "gpu", &pol));
+	assert_int_equal(pol, DBR_POLICY_AUDIT);
+	/* Only a policy after the last ':' is split off. */
+	assert_true(dbr_list_exporter(&b, "x:y", &pol));
+	assert_int_equal(pol, DBR_POLICY_OFF);
+	assert_false(dbr_list_exporter(&b, "gpu:audit", &pol));
+	assert_true(dbr_list_match(&b, "gpu", NULL));
+	assert_true(dbr_list_format(&b, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "vfio_pci_core,gpu:audit,x:y:off");
+	/* "+NAME:POLICY" on a listed name changes its policy. */
+	assert_int_equal(dbr_list_apply(&b, &c, "+gpu:enforce +vfio_pci_core:off",
+					 true, &why), 0);
+	assert_int_equal(c.n, 3);
+	assert_true(dbr_list_exporter(&c, "gpu", &pol));
+	assert_int_equal(pol, DBR_POLICY_ENFORCE);
+	assert_true(dbr_list_exporter(&c, "vfio_pci_core", &pol));
+	assert_int_equal(pol, DBR_POLICY_OFF);
+	/* "-NAME" removes whatever policy it had. */
+	assert_int_equal(dbr_list_apply(&c, &b, "-gpu", true, &why), 0);
+	assert_false(dbr_list_exporter(&b, "gpu", &pol));
+	/* A policy on a deny/allow entry is not a thing: ':' is refused. */
+	assert_int_equal(dbr_list_apply(&a, &b, "foo:audit", false, &why), -EINVAL);
+	/* ":audit" alone names nothing. */
+	assert_int_equal(dbr_list_apply(&a, &b, ":audit", true, &why), -EINVAL);
+	assert_string_equal(why, "empty name");
+}
+
 static void test_split_symbol(void **state)
 {
 	char sym[DBR_NAME_MAX], mod[DBR_NAME_MAX];
@@ -259,7 +300,10 @@ static void test_split_symbol(void **state)
 	assert_int_equal(dbr_split_symbol("0xffffffffc0de0000", sym,
 					  sizeof(sym), mod, sizeof(mod)), -ENOENT);
 	assert_int_equal(dbr_split_symbol("", sym, sizeof(sym), mod, sizeof(mod)), -EINVAL);
-	assert_int_equal(dbr_split_symbol("abcdef", sym, 4, mod, sizeof(mod)), -EINVAL);
+	/* Too long for any entry: no symbol, but the module still counts. */
+	assert_int_equal(dbr_split_symbol("abcdef [owner]", sym, 4, mod, sizeof(mod)), 0);
+	assert_string_equal(sym, "");
+	assert_string_equal(mod, "owner");
 	assert_int_equal(dbr_split_symbol("f []", sym, sizeof(sym), mod, sizeof(mod)), -EINVAL);
 }
 
@@ -273,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_list_apply),
 		cmocka_unit_test(test_list_full_and_format),
 		cmocka_unit_test(test_exporter_list),
+		cmocka_unit_test(test_exporter_policy),
 		cmocka_unit_test(test_split_symbol),
 	};
 

@@ -7,7 +7,8 @@
  * (the plan line "1..0 # SKIP <reason>" names the missing kernel feature).
  *
  * Groups: exporter legacy stub nocb compliant guarded register release
- * badinput.
+ * release_race badinput reused_ops (the last one expects the suite to have
+ * set policy=enforce, strict=N and deny=sym:dbr_imp_stub_cb).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,8 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -474,6 +479,111 @@ static void group_release(void)
 	close(buf);
 }
 
+/*
+ * A RELEASE of an import's id that lands while DBR_IMP_IMPORT is still
+ * copying that id back to user space, and the copy then fails: the import
+ * must be destroyed once, by the RELEASE. The args page is write-protected
+ * with userfaultfd, so the import's copy_to_user() stops in a fault we
+ * handle: RELEASE the id (visible in the idr by then), make the page
+ * read-only, wake the copy, which fails. Deterministic, no timing.
+ */
+struct race {
+	int uffd;
+	void *page;
+	int release_ret;
+	int handled;
+};
+
+static void *race_handler(void *arg)
+{
+	struct race *r = arg;
+	struct pollfd pfd = { .fd = r->uffd, .events = POLLIN };
+	struct uffdio_range wake = { .start = (unsigned long)r->page, .len = page };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, 10000) != 1 || read(r->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return NULL;
+	r->handled = 1;
+	/* The first import of a fresh file gets id 1. */
+	r->release_ret = imp_u32(DBR_IMP_RELEASE, 1);
+	mprotect(r->page, page, PROT_READ);
+	ioctl(r->uffd, UFFDIO_WAKE, &wake);
+	return NULL;
+}
+
+static void group_release_race(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register rg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	struct race r = { .release_ret = 1 };
+	struct dbr_imp_import *im;
+	pthread_t t;
+	int buf, ret;
+
+	buf = create(page, 0);
+	r.uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	r.page = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf < 0 || r.uffd < 0 || r.page == MAP_FAILED ||
+	    ioctl(r.uffd, UFFDIO_API, &api)) {
+		diag("setup: buf %d uffd %d: %s", buf, r.uffd, strerror(errno));
+		result(0, "setup: buffer, userfaultfd with write-protect faults");
+		return;
+	}
+	im = r.page;
+	*im = (struct dbr_imp_import){ .fd = buf, .mode = DBR_IMP_LEGACY,
+				       .flags = DBR_IMP_NO_MAP };
+	rg.range.start = wp.range.start = (unsigned long)r.page;
+	rg.range.len = wp.range.len = page;
+	ret = ioctl(r.uffd, UFFDIO_REGISTER, &rg) ||
+	      ioctl(r.uffd, UFFDIO_WRITEPROTECT, &wp);
+	result(!ret, "setup: args page write-protected through userfaultfd");
+	if (ret)
+		return;
+	close(imp_fd);
+	imp_fd = open(IMP_DEV, O_RDWR);
+	pthread_create(&t, NULL, race_handler, &r);
+	ret = xioctl(imp_fd, DBR_IMP_IMPORT, im);
+	pthread_join(t, NULL);
+	result(r.handled, "the import stopped in copy_to_user (userfaultfd fault)");
+	check_eq(r.release_ret, 0, "RELEASE of its id meanwhile destroyed the import");
+	check_eq(ret, -EFAULT, "the import then fails with EFAULT");
+	check_eq(exp_status(buf).nr_attach, 0, "nothing left attached (destroyed exactly once)");
+	check_eq(imp_u32(DBR_IMP_RELEASE, 1), -EINVAL, "its id is gone");
+	close(r.uffd);
+	munmap(r.page, page);
+	close(buf);
+}
+
+/*
+ * The shim's class cache must not hand a table's class to another importer
+ * that reuses the table's address with a different callback.
+ */
+static void group_reused_ops(void)
+{
+	const uint32_t f = DBR_IMP_NO_MAP | DBR_IMP_REUSED_OPS;
+	uint32_t id, id2;
+	int buf, r;
+
+	buf = create(page, DBR_EXP_GUARDED);
+	result(buf >= 0, "create a guarded buffer");
+	r = import(buf, DBR_IMP_STUB, f, &id);
+	check_eq(r, -EOPNOTSUPP, "stub callback in the table: refused (deny-listed)");
+	r = import(buf, DBR_IMP_COMPLIANT, f, &id);
+	check_eq(r, 0, "compliant callback in the same table: accepted, not the cached class");
+	check_eq(import(buf, DBR_IMP_STUB, f, &id2), -EBUSY,
+		 "the table cannot change callback while in use");
+	check_eq(imp_u32(DBR_IMP_RELEASE, id), 0, "release the compliant import");
+	check_eq(import(buf, DBR_IMP_STUB, f, &id2), -EOPNOTSUPP,
+		 "stub callback again: refused again");
+	check_eq(import(buf, DBR_IMP_LEGACY, f, &id2), -EINVAL,
+		 "a legacy import has no table to reuse: EINVAL");
+	check_eq(exp_status(buf).nr_attach, 0, "nothing left attached");
+	close(buf);
+}
+
 /* ---- bad input: EINVAL (ENOTTY for unknown commands), no state change -- */
 
 static void group_badinput(void)
@@ -583,10 +693,14 @@ int main(int argc, char **argv)
 		group_register();
 	} else if (!strcmp(g, "release")) {
 		group_release();
+	} else if (!strcmp(g, "release_race")) {
+		group_release_race();
+	} else if (!strcmp(g, "reused_ops")) {
+		group_reused_ops();
 	} else if (!strcmp(g, "badinput")) {
 		group_badinput();
 	} else {
-		fprintf(stderr, "usage: %s exporter|legacy|stub|nocb|compliant|guarded|register|release|badinput\n",
+		fprintf(stderr, "usage: %s exporter|legacy|stub|nocb|compliant|guarded|register|release|release_race|badinput|reused_ops\n",
 			argv[0]);
 		return 1;
 	}

@@ -26,30 +26,7 @@
 
 #include "dmabuf_revoke_exporter.h"
 #include "dmabuf_revoke_importer.h"
-
-/* The few DRM ioctls we need (include/uapi/drm/drm.h), to avoid libdrm. */
-struct drm_version_min {
-	int version_major, version_minor, version_patchlevel;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-struct drm_prime_handle_min {
-	uint32_t handle, flags;
-	int32_t fd;
-};
-
-struct drm_gem_close_min {
-	uint32_t handle, pad;
-};
-
-#define DRM_IOCTL_VERSION_MIN _IOWR('d', 0x00, struct drm_version_min)
-#define DRM_IOCTL_GEM_CLOSE_MIN _IOW('d', 0x09, struct drm_gem_close_min)
-#define DRM_IOCTL_PRIME_FD_TO_HANDLE_MIN _IOWR('d', 0x2e, struct drm_prime_handle_min)
+#include "dbr_vgem.h"
 
 static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
 
@@ -187,35 +164,6 @@ static int run(int argc, char **argv)
 }
 
 /* The vgem DRM device, by driver name (not by card number). */
-static int open_vgem(void)
-{
-	char name[32], path[300];
-	struct dirent *d;
-	DIR *dir = opendir("/dev/dri");
-	int fd;
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		struct drm_version_min v = { .name = name, .name_len = sizeof(name) - 1 };
-
-		if (strncmp(d->d_name, "card", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", d->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(name, 0, sizeof(name));
-		if (!ioctl(fd, DRM_IOCTL_VERSION_MIN, &v) && !strcmp(name, "vgem")) {
-			closedir(dir);
-			return fd;
-		}
-		close(fd);
-	}
-	closedir(dir);
-	return -1;
-}
-
 static int vgem(int argc, char **argv)
 {
 	int unguarded = argc > 0 && !strcmp(argv[0], "--unguarded");

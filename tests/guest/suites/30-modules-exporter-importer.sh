@@ -4,7 +4,7 @@
 # SIGBUS, restore; bad ioctl input. Each group of dbr_modules_test is one
 # result here, with the program's own KTAP nested under it.
 . /tests/ktap.sh
-DBR_GROUPS="exporter legacy stub nocb compliant guarded register release badinput"
+DBR_GROUPS="exporter legacy stub nocb compliant guarded register release release_race badinput"
 set -- $DBR_GROUPS
 ktap_plan $(($# + 8))
 

@@ -21,6 +21,9 @@
 #
 #   scripts/dkms-guest.sh KERNEL          build what is missing, boot, judge
 #   scripts/dkms-guest.sh rootfs KERNEL   only build (or reuse) the root fs
+#
+# DMABUF_REVOKE_DKMS_SUITES: "dkms", "deb" or "dkms deb" (default): which
+# flows the guest runs; each builds the modules once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/qemu-lib.sh"
 
@@ -32,6 +35,10 @@ ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
 res=$BUILD/results/dkms-$k
 work=$BUILD/dkms-$k
 TIMEOUT=${DMABUF_REVOKE_DKMS_TIMEOUT:-2400}
+SUITES=${DMABUF_REVOKE_DKMS_SUITES:-dkms deb}
+for s in $SUITES; do
+	case $s in dkms | deb) ;; *) die "DMABUF_REVOKE_DKMS_SUITES: '$s' is not dkms or deb" ;; esac
+done
 ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount
 # Bump when the way the image is made changes (part of the cache key).
 ROOTFS_REV=1
@@ -186,6 +193,7 @@ make_payload() {
 	cp "$TOP/tests/dkms/run.sh" "$TOP/tests/guest/ktap.sh" "$p/"
 	echo "$ver" >"$p/version"
 	echo "$rel" >"$p/release"
+	echo "$SUITES" >"$p/suites"
 	mke2fs -q -t ext4 -O ^metadata_csum -L dbr-payload -d "$p" "$work/payload.img" 64M
 }
 

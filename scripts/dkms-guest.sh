@@ -229,16 +229,17 @@ fail_early() {	# a host-side stage failed: still leave a verdict and counts
 	exit 1
 }
 
-# Host-side steps run in a subshell: a `die` in one still leaves counts.
-sub() { ("$@"); }
+# Host-side steps under stage_strict: their first failing command ends this
+# script, leaving no counts, which check.sh reports as a failure. (In a
+# subshell run as `... || fail_early`, bash would ignore set -e and go on.)
 mkdir -p "$work" "$CACHE/rootfs"
-stage "dkms-rootfs-$k" sub make_rootfs || fail_early "building the $suite root fs failed"
+stage_strict "dkms-rootfs-$k" make_rootfs
 [ $only_rootfs -eq 1 ] && exit 0
 # The packages from this tree (check.sh has just built them; cheap anyway).
 if [ -z "${DMABUF_REVOKE_DEB_FRESH:-}" ]; then
 	stage "deb" "$TOP/scripts/deb.sh" || fail_early "dpkg-buildpackage failed"
 fi
-stage "dkms-initramfs-$k" sub make_initramfs || fail_early "initramfs failed"
-stage "dkms-payload-$k" sub make_payload || fail_early "payload image failed"
+stage_strict "dkms-initramfs-$k" make_initramfs
+stage_strict "dkms-payload-$k" make_payload
 stage "dkms-boot+test-$k" boot || true
 judge_run "$res" "dkms-$k" "$TIMEOUT"

@@ -24,6 +24,8 @@ res=$BUILD/results/$k
 [ $demo -eq 1 ] && res=$BUILD/results/demo-$k
 stage=$out/initramfs
 TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-300}
+# Whatever happens below, no verdict of an earlier run is left to count.
+rm -rf "$res"
 
 # In-tree modules the suites need, with their dependency closure.
 GUEST_MODULES="vfio-pci vfio_iommu_type1 vgem"
@@ -143,7 +145,7 @@ boot() {
 	echo "$rc" >"$res/qemu.rc"
 }
 
-stage "initramfs-$k" make_initramfs
+stage_strict "initramfs-$k" make_initramfs
 stage "boot+test-$k" boot
 # TCG boots of stock kernels very rarely die before /init runs anything of
 # ours (seen once: a crash in early timekeeping). Only that case is retried,

@@ -15,18 +15,36 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # stage NAME CMD...: run CMD, report its duration; the line is greppable
 # ("stage <name> <seconds>s ok|FAILED") so timings can be collected.
+# Its status is CMD's. Careful: bash ignores `set -e` inside a function
+# that runs as the condition of || or if, as CMD does here; a shell
+# function whose every step must succeed goes through stage_strict.
 stage() {
 	local name=$1 t0 rc=0
 	shift
 	t0=$(date +%s.%N)
 	log "stage $name: start"
 	"$@" || rc=$?
+	stage_done "$name" "$t0" $rc
+	return $rc
+}
+
+# stage_strict NAME CMD...: like stage, but CMD runs as a plain command, so
+# under set -e its first failing step ends the script (no verdict is left).
+stage_strict() {
+	local name=$1 t0
+	shift
+	t0=$(date +%s.%N)
+	log "stage $name: start"
+	"$@"
+	stage_done "$name" "$t0" 0
+}
+
+stage_done() {	# stage_done NAME T0 RC: the timing line
 	local line
-	line=$(printf 'stage %s %.1fs %s' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)" \
-		"$([ $rc -eq 0 ] && echo ok || echo FAILED)")
+	line=$(printf 'stage %s %.1fs %s' "$1" "$(echo "$(date +%s.%N) - $2" | bc)" \
+		"$([ "$3" -eq 0 ] && echo ok || echo FAILED)")
 	printf '[%s] %s\n' "$(date +%H:%M:%S)" "$line" >&2
 	[ -z "${DMABUF_REVOKE_TIMINGS:-}" ] || echo "$line" >>"$DMABUF_REVOKE_TIMINGS"
-	return $rc
 }
 
 # Mirrors come from the host's own apt configuration, so nothing here names
@@ -63,5 +81,24 @@ kmoddir() {
 		echo "$(kroot "$1")/usr/lib/modules/$r"
 	else
 		echo "$(kroot "$1")/lib/modules/$r"
+	fi
+}
+
+# tap_count NAME FILE RC: count a host runner's TAP output into PASS, FAIL
+# and SKIP; the caller defines result() for the runner-level failures. Its plans must
+# be there and add up to the results, its exit status must be 0 (unless a
+# result already failed); "# SKIP" results count as skipped, not passed.
+tap_count() {
+	local name=$1 tap=$2 rc=$3 n_ok n_bad n_skip plan
+	n_ok=$(grep -cE '^ok ' "$tap" || true)
+	n_skip=$(grep -cE '^ok .*# SKIP' "$tap" || true)
+	n_bad=$(grep -cE '^not ok ' "$tap" || true)
+	# A runner may chain several TAP streams (cmocka, then shell): add plans.
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$tap" | awk '{s += $1} END {if (NR) print s}')
+	PASS=$((PASS + n_ok - n_skip)) FAIL=$((FAIL + n_bad)) SKIP=$((SKIP + n_skip))
+	if [ -z "$plan" ] || [ "$plan" -ne $((n_ok + n_bad)) ]; then
+		result fail "$name: plan ${plan:-missing}, $((n_ok + n_bad)) results"
+	elif [ "$rc" -ne 0 ] && [ "$n_bad" -eq 0 ]; then
+		result fail "$name: runner exited $rc with no failed result"
 	fi
 }

@@ -137,6 +137,8 @@ static int run(int argc, char **argv)
 	in.flags = nomap ? DBR_IMP_NO_MAP : 0;
 	if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
 		printf("attach_err=%s\n", ename(errno));
+		/* What a refused importer left on the buffer: nothing, we hope. */
+		print_exp(exp, buf, "refused");
 		return 0;
 	}
 	printf("attach_err=0\n");

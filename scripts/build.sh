@@ -27,7 +27,7 @@ vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/
 if [ $rc -eq 0 ]; then
 	for c in "$TOP"/tests/guest/bin/*.c; do
 		[ -e "$c" ] || continue
-		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP/include/uapi" \
+		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP/include/uapi" -I"$TOP/include" \
 			-o "$out/bin/$(basename "$c" .c)" "$c" >>"$log" 2>&1 || { rc=$?; break; }
 	done
 fi

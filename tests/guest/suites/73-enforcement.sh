@@ -172,6 +172,7 @@ echo "" >$P/deny
 
 # --- a killed CLI selftest leaves the operator's policy alone --------------
 echo Y >$P/strict
+echo vfio_pci_core >$P/exporters
 for d in 0.05 0.2 0.5 1 2; do
 	$CLI selftest >/dev/null 2>&1 &
 	sleep $d

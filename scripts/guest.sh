@@ -23,7 +23,7 @@ res=$BUILD/results/$k
 [ $selfcheck -eq 1 ] && res=$BUILD/results/selfcheck-$k
 [ $demo -eq 1 ] && res=$BUILD/results/demo-$k
 stage=$out/initramfs
-TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-300}
+TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-600}
 # Whatever happens below, no verdict of an earlier run is left to count.
 rm -rf "$res"
 

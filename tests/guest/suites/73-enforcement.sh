@@ -238,4 +238,6 @@ else
 fi
 check "the shim loads normally afterwards" modprobe dmabuf_revoke
 unload_all
+# Leave vfio as the suites after us expect to find it: not loaded.
+rmmod vfio_pci vfio_pci_core 2>/dev/null
 ktap_done

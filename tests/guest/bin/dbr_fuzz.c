@@ -68,14 +68,19 @@ static void result(int ok, const char *fmt, ...)
 	putchar('\n');
 }
 
-static int readk(const char *knob, char *buf, size_t size)
+static int kopen(const char *knob, int flags)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), P "%s", knob);
-	fd = open(path, O_RDONLY);
+	return open(path, flags);
+}
+
+static int readk(const char *knob, char *buf, size_t size)
+{
+	int fd = kopen(knob, O_RDONLY);
+	ssize_t n;
+
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, size - 1);
@@ -91,12 +96,9 @@ static int readk(const char *knob, char *buf, size_t size)
 /* write(2) of exactly @len bytes; 0 or -errno. */
 static int writek(const char *knob, const char *val, size_t len)
 {
-	char path[128];
+	int fd = kopen(knob, O_WRONLY);
 	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), P "%s", knob);
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, val, len);

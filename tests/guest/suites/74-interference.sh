@@ -21,6 +21,7 @@
 mirror() { echo "74-interference: $*" >/dev/console 2>/dev/null; }
 ktap_diag() { echo "# $*"; mirror "# $*"; }
 ktap_ok() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $*"; mirror "ok $KTAP_N $*"; }
+# shellcheck disable=SC2034 # KTAP_FAILED: read by ktap_done
 ktap_fail() { KTAP_N=$((KTAP_N + 1)); echo "not ok $KTAP_N $*"; mirror "not ok $KTAP_N $*"; KTAP_FAILED=1; }
 LPM=dbr_test_livepatch
 LP=/sys/kernel/livepatch/$LPM

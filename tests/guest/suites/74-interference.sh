@@ -56,7 +56,7 @@ bounded() {
 	fi
 	wait $_pid
 }
-shim_load() { bounded 120 sh -c 'modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer'; }
+shim_load() { bounded 60 sh -c 'modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer'; }
 # The state as one word, for key=value output.
 state_word() { cat $H/state 2>/dev/null | tr -c 'A-Za-z0-9_:.\n-' _; }
 rd() { cat "$1" 2>/dev/null || echo 0; }
@@ -75,11 +75,19 @@ STUCK=0	# a shim unload never returned: later loads would wait for it forever
 shim_unload() {
 	[ $STUCK = 0 ] || return 1
 	# (modprobe -r's own status is not the point: the shim must be gone)
-	bounded 60 modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
+	bounded 30 modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
 	[ $? = 124 ] && STUCK=1
 	[ ! -d /sys/module/dmabuf_revoke ]
 }
-shim_up() { [ $STUCK = 0 ] && shim_load && echo +dmabuf_revoke_exporter >$P/exporters; }
+# A load whose init never returns leaves the module half there: later
+# loads would wait for it.
+shim_up() {
+	[ $STUCK = 0 ] || return 1
+	shim_load
+	_rc=$?
+	[ $_rc = 124 ] && STUCK=1
+	[ $_rc = 0 ] && echo +dmabuf_revoke_exporter >$P/exporters
+}
 newlog() { dmesg | tail -n +$((LOG0 + 1)); }
 snap() { h0=$(rd $H/hits); r0=$(rd $C/attach_refused); }
 # moved HITS REFUSED: did hook hits and refusals move since snap (y/n each)?
@@ -154,6 +162,7 @@ fi
 EOF
 	if [ $STUCK = 0 ]; then
 		kv B dbr_bpf -e -x -- sh /tmp/74-arm.sh
+		[ "$B_load_rc" = 124 ] && STUCK=1
 	else
 		kv B echo "load_rc=stuck"
 	fi
@@ -207,15 +216,19 @@ if [ -d /sys/kernel/livepatch ] && modinfo $LPM >/dev/null 2>&1; then
 	kv S strict_stub
 	check_eq "a refusal still reaches the caller, counted" "$S_attach_err/$(moved)" "EOPNOTSUPP/yy"
 
+	if [ -e $LP ]; then
+		ktap_diag "the livepatch loaded beside the armed shim: removing it before (b)"
+		echo 0 >$LP/enabled
+		lp_out || ktap_diag "and it did not go away"
+	fi
+
 	# (b) the livepatch first, then the shim: it must say it failed.
 	check "shim unloads" shim_unload
 	LOG0=$(dmesg | wc -l)
 	check "livepatch alone: loads and completes its transition" \
 		sh -c "insmod /lib/modules/$(uname -r)/extra/$LPM.ko && [ \"\$(cat $LP/enabled)\" = 1 ]"
 	wait_transition || ktap_diag "livepatch transition did not finish in 60s"
-	if [ $STUCK = 0 ]; then
-		shim_load || ktap_diag "loading the shim beside the livepatch failed"
-	fi
+	shim_up || ktap_diag "loading the shim beside the livepatch failed"
 	state=$(cat $H/state 2>/dev/null)
 	ktap_diag "hook/state with the livepatch there first: '$state'"
 	sites "livepatch, then shim" 2>&1
@@ -228,7 +241,6 @@ if [ -d /sys/kernel/livepatch ] && modinfo $LPM >/dev/null 2>&1; then
 	# or succeeds and the arm-time self-test finds the probe silent.
 	check "the kernel log says why the hook failed" \
 		sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -qE 'dmabuf_revoke: (register_kprobe\(dma_buf_dynamic_attach\) failed|hook self-test failed)'"
-	echo +dmabuf_revoke_exporter >$P/exporters 2>/dev/null
 	c0=$(rd /sys/module/$LPM/parameters/calls)
 	snap
 	kv S strict_stub

@@ -8,12 +8,20 @@ k=${1:?usage: build.sh KERNEL}
 kd=$(kdir "$k")
 [ -f "$kd/Makefile" ] || die "kernel $k: no headers (run scripts/kernels.sh fetch $k)"
 out=$BUILD/$k
-rm -rf "$out/mod" "$out/selfcheck" "$out/bin" "$out/cli"
-mkdir -p "$out/mod" "$out/selfcheck" "$out/bin"
+rm -rf "$out/mod" "$out/selfcheck" "$out/bin" "$out/cli" "$out/lptest" "$out/bpf"
+mkdir -p "$out/mod" "$out/selfcheck" "$out/bin" "$out/bpf"
 # A private copy per kernel, laid out as DKMS lays out /usr/src/<pkg>-<ver>.
 cp -r "$TOP/Kbuild" "$TOP/Makefile" "$TOP/dkms.conf" "$TOP/src" \
 	"$TOP/include" "$TOP/scripts" "$out/mod/"
 cp -r "$TOP/tests/selfcheck/." "$out/selfcheck/"
+# The test livepatch of dma_buf_dynamic_attach (suite 74-interference):
+# only where the kernel can load a livepatch at all.
+lptest=0
+if grep -q '^CONFIG_LIVEPATCH=y' "$kd/.config"; then
+	lptest=1
+	mkdir -p "$out/lptest"
+	cp -r "$TOP/tests/lptest/." "$out/lptest/"
+fi
 
 log=$out/build.log
 rc=0
@@ -21,7 +29,12 @@ rc=0
 vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/null | head -n1) || true
 {
 	"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$out/mod" KDIR="$kd" VFIO_KO="$vfio_ko" modules &&
-		"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/selfcheck" modules
+		"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/selfcheck" modules &&
+		if [ $lptest -eq 1 ]; then
+			"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/lptest" modules
+		else
+			echo "lptest: CONFIG_LIVEPATCH is not set: no test livepatch"
+		fi
 } >"$log" 2>&1 || rc=$?
 # Guest test programs: static, so the busybox initramfs needs no libc.
 if [ $rc -eq 0 ]; then
@@ -30,6 +43,20 @@ if [ $rc -eq 0 ]; then
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP/include/uapi" -I"$TOP/include" \
 			-o "$out/bin/$(basename "$c" .c)" "$c" >>"$log" 2>&1 || { rc=$?; break; }
 	done
+fi
+# BPF fentry/fexit programs on the attach entry points and their loader
+# (suite 74-interference): host clang -target bpf, libbpf linked statically
+# with the BPF object built in, so the guest needs nothing else.
+if [ $rc -eq 0 ]; then
+	bpfsrc=$TOP/tests/guest/bpf
+	{
+		clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
+			-I/usr/include/x86_64-linux-gnu -I"$bpfsrc" \
+			-c "$bpfsrc/dbr_attach_trace.bpf.c" -o "$out/bpf/dbr_attach_trace.bpf.o" &&
+			gcc -static -O2 -g -Wall -Wextra -Werror -I"$bpfsrc" \
+				-DDBR_BPF_OBJ="\"$out/bpf/dbr_attach_trace.bpf.o\"" \
+				-o "$out/bin/dbr_bpf" "$bpfsrc/dbr_bpf.c" -lbpf -lelf -lz -lzstd
+	} >>"$log" 2>&1 || rc=$?
 fi
 # The CLI: host gcc (works for every kernel), dynamically linked against
 # libkmod; guest.sh copies its shared libraries into the initramfs.
@@ -47,4 +74,5 @@ fi
 grep '^conftest:' "$log" >"$out/conftest.txt" || true
 grep '^vfio-btf:' "$log" >"$out/vfio-btf.txt" || true
 ls "$out"/mod/*.ko "$out"/selfcheck/*.ko >/dev/null
-log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko bin/* 2>/dev/null | xargs)"
+[ $lptest -eq 0 ] || ls "$out"/lptest/*.ko >/dev/null
+log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko lptest/*.ko bin/* 2>/dev/null | xargs)"

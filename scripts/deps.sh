@@ -6,7 +6,8 @@
 PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
 	qemu-system-x86 busybox-static mmdebstrap cpio xz-utils zstd kmod
 	libelf-dev pkg-config libcmocka-dev libkmod-dev
-	dpkg-dev debhelper dh-dkms fakeroot e2fsprogs)
+	dpkg-dev debhelper dh-dkms fakeroot e2fsprogs
+	clang libbpf-dev zlib1g-dev libzstd-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

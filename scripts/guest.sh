@@ -101,6 +101,10 @@ make_initramfs() {
 		(cd "$TOP/tests/guest/suites" && cp ${DMABUF_REVOKE_SUITES:-*.sh} "$stage/tests/suites/")
 	fi
 	cp "$out"/mod/*.ko "$stage/lib/modules/$rel/extra/"
+	# The test livepatch (built only where CONFIG_LIVEPATCH=y).
+	if [ $selfcheck -eq 0 ] && [ $demo -eq 0 ]; then
+		cp "$out"/lptest/*.ko "$stage/lib/modules/$rel/extra/" 2>/dev/null || true
+	fi
 	# What the build says each module is: compared in the guest to /sys/module.
 	for m in "$out"/mod/*.ko; do
 		modinfo -F version "$m" >"$stage/tests/expected/$(basename "$m" .ko).version"

@@ -207,8 +207,11 @@ static ssize_t target_show(struct kobject *kobj, struct kobj_attribute *attr,
 	const char *what = dbr_hook.backend == DBR_BACKEND_LIVEPATCH ?
 		"vfio_pci_core:vfio_pci_dma_buf_attach" :
 		"dma_buf_dynamic_attach,dma_buf_attach (guarded exporters)";
+	const char *site = dbr_hook.backend == DBR_BACKEND_KPROBE ?
+		dbr_kprobe_site() : NULL;
 
-	return sysfs_emit(buf, "%s; vfio_pci_core %s%s\n", what,
+	return sysfs_emit(buf, "%s%s%s; vfio_pci_core %s%s\n", what,
+			  site ? ", " : "", site ?: "",
 			  dbr_hook.vfio_loaded ? "loaded" : "not loaded",
 			  DBR_HAS_VFIO_DEVICE_FEATURE_DMA_BUF ? "" :
 			  ", exports no dma-bufs on this kernel");

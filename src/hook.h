@@ -51,6 +51,7 @@ int dbr_kprobe_arm(void);
 void dbr_kprobe_disarm(void);
 void dbr_kprobe_canary(void);
 void dbr_kprobe_canary_period(void);
+const char *dbr_kprobe_site(void);
 unsigned long dbr_kprobe_missed(void);
 bool dbr_vfio_loaded(void);
 

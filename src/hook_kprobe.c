@@ -23,6 +23,15 @@
  * IP changes). The price is exclusivity: a livepatch of the same function
  * is refused while we are armed (and arming fails, visibly, if one is
  * there first).
+ *
+ * Except before v6.12 (Debian's 6.1): there a BPF fexit trampoline on a
+ * function that also has an IPMODIFY ftrace user trips the WARN in
+ * arch_ftrace_ops_list_func() (an ops without a func), which kills ftrace
+ * host-wide, and unregistering then crashes. So there the probes sit one
+ * instruction past the ftrace site, as int3 probes: no ftrace user can
+ * undo the redirect (a trampoline calls into the original, which we own),
+ * the post_handler keeps them unoptimized, and a livepatch of the function
+ * bypasses us, which the canary reports.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,7 +39,9 @@
 #include <linux/dma-buf.h>
 #include <linux/err.h>
 #include <linux/file.h>
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
+#include <linux/version.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/ptrace.h>
@@ -62,6 +73,14 @@ static struct kprobe dbr_kp_att = {
 	.pre_handler = dbr_attach_pre,
 	.post_handler = dbr_attach_post,
 };
+
+/* See the head comment: off the ftrace site before v6.12 (x86 only). */
+#if defined(CONFIG_X86_64) && defined(MCOUNT_INSN_SIZE) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define DBR_KPROBE_OFF_FTRACE 1
+#else
+#define DBR_KPROBE_OFF_FTRACE 0
+#endif
 
 static bool dbr_kp_dyn_on, dbr_kp_att_on;
 /* dma_buf_attach() reaches dma_buf_dynamic_attach()'s probe (self-test). */
@@ -346,11 +365,46 @@ void dbr_kprobe_canary_period(void)
 	mutex_unlock(&dbr_st_lock);
 }
 
+/*
+ * register_kprobe(), moved one instruction past the ftrace site where
+ * DBR_KPROBE_OFF_FTRACE says so: the registers there are still those of
+ * the function's entry (the site is a 5-byte call/nop, nothing else ran).
+ */
+static int dbr_register_one(struct kprobe *kp)
+{
+	kprobe_opcode_t *addr;
+	int ret = register_kprobe(kp);
+
+	if (ret || !DBR_KPROBE_OFF_FTRACE || !kprobe_ftrace(kp))
+		return ret;
+	addr = (kprobe_opcode_t *)((unsigned long)kp->addr + MCOUNT_INSN_SIZE);
+	unregister_kprobe(kp);
+	kp->addr = addr;
+	kp->symbol_name = NULL;
+	kp->offset = 0;
+	kp->flags = 0;
+	ret = register_kprobe(kp);
+	if (!ret && kprobe_ftrace(kp)) {
+		unregister_kprobe(kp);
+		ret = -EINVAL;	/* not where we meant to be: do not guess */
+	}
+	return ret;
+}
+
+/* Where the dma_buf_dynamic_attach() probe sits, for hook/target. */
+const char *dbr_kprobe_site(void)
+{
+	if (!dbr_kp_dyn_on)
+		return "not registered";
+	return kprobe_ftrace(&dbr_kp_dyn) ? "ftrace site, IPMODIFY" :
+	       "int3 past the ftrace site";
+}
+
 static int dbr_kprobe_register(void)
 {
 	int ret;
 
-	ret = register_kprobe(&dbr_kp_dyn);
+	ret = dbr_register_one(&dbr_kp_dyn);
 	if (ret) {
 		pr_err("register_kprobe(dma_buf_dynamic_attach) failed: %d%s\n",
 		       ret, ret == -EBUSY ?
@@ -358,7 +412,7 @@ static int dbr_kprobe_register(void)
 		return ret;
 	}
 	dbr_kp_dyn_on = true;
-	ret = register_kprobe(&dbr_kp_att);
+	ret = dbr_register_one(&dbr_kp_att);
 	if (ret)
 		pr_info("no probe on dma_buf_attach (%d): relying on dma_buf_dynamic_attach\n",
 			ret);

@@ -144,7 +144,7 @@ boot() {
 		-serial "file:$res/results.ktap" \
 		-serial "file:$res/dmesg.log" \
 		-kernel "$vmlinuz" -initrd "$out/initramfs.cpio" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init log_buf_len=16M" \
 		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
 	echo "$rc" >"$res/qemu.rc"
 }

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 download() {	# download ARCHIVE POOLPATH SHA256 -> prints cached path
-	local url dest tmp
+	local url dest tmp code rc=0 pkg
 	dest=$CACHE/debs/$(basename "$2")
 	if [ -f "$dest" ] && echo "$3  $dest" | sha256sum -c --status; then
 		echo "$dest"; return
@@ -19,10 +19,32 @@ download() {	# download ARCHIVE POOLPATH SHA256 -> prints cached path
 	mkdir -p "$CACHE/debs"
 	url=$(mirror "$1")/$2
 	tmp=$dest.part
-	curl -fsSL --retry 3 -o "$tmp" "$url" || die "download failed: $url"
+	# --retry covers transient failures (timeouts, 5xx), never a 404.
+	code=$(curl -fsSL --retry 3 -o "$tmp" -w '%{http_code}' "$url" 2>"$tmp.err") || rc=$?
+	if [ $rc -ne 0 ]; then
+		pkg=$(basename "$2" .deb)	# NAME_VERSION_ARCH
+		pkg="${pkg%%_*} ${pkg#*_}"
+		pkg=${pkg%_*}
+		# Gone: HTTP 404/410, or a file:// mirror without the file.
+		case $code:$url in
+		404:* | 410:* | 000:file://*)
+			if [ "$code" != 000 ] || [ ! -e "${url#file://}" ]; then
+				rm -f "$tmp" "$tmp.err"
+				[ "$code" = 000 ] && code="no such file" || code="HTTP $code"
+				die "pinned package ${pkg% *} ${pkg#* } is gone from the $1 archive ($code: $url); refresh the pins: scripts/kernels.sh manifest, then update scripts/kernels.manifest"
+			fi ;;
+		esac
+		local why
+		why=$(tr '\n' ' ' <"$tmp.err")
+		rm -f "$tmp" "$tmp.err"
+		die "cannot download ${pkg% *} from the $1 mirror (curl exit $rc, HTTP $code: ${why% }): network or mirror trouble, not a missing package; retry"
+	fi
+	rm -f "$tmp.err"
 	if ! echo "$3  $tmp" | sha256sum -c --status; then
+		local got
+		got=$(sha256sum "$tmp" | cut -d' ' -f1)
 		rm -f "$tmp"
-		die "sha256 mismatch for $(basename "$2"): expected $3 (manifest), got $(sha256sum "$tmp" | cut -d' ' -f1)"
+		die "sha256 mismatch for $(basename "$2"): expected $3 (manifest), got $got"
 	fi
 	mv "$tmp" "$dest"
 	echo "$dest"
@@ -33,7 +55,8 @@ download() {	# download ARCHIVE POOLPATH SHA256 -> prints cached path
 fix_headers() {
 	local root=$1 f
 	[ -e "$root/lib" ] || ln -s usr/lib "$root/lib"
-	grep -rlZ --include=Makefile '/usr/src/' "$root/usr/src" 2>/dev/null |
+	# No match is no error (grep 1 would fail the pipe under pipefail).
+	{ grep -rlZ --include=Makefile '/usr/src/' "$root/usr/src" 2>/dev/null || true; } |
 		while IFS= read -r -d '' f; do
 			sed -i "s:/usr/src/:$root/usr/src/:g" "$f"
 		done

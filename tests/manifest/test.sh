@@ -4,8 +4,9 @@
 # to a .deb, one release per kernel, each kernel has an image (linux-image
 # or linux-binary + linux-modules), headers and kbuild), every kernel of
 # DEFAULT_KERNELS is pinned, tests/conftest.expected covers each kernel;
-# broken copies of the manifest are refused. Then `scripts/kernels.sh
-# fetch` against a file:// (and, with python3, an http://) mirror: a pinned
+# broken copies of the manifest are refused. `scripts/kernels.sh manifest`
+# on a fake index table (DMABUF_REVOKE_APT_TABLE) proposes the right lines
+# per series. Then `scripts/kernels.sh fetch` against a file:// (and, with python3, an http://) mirror: a pinned
 # package the mirror no longer has fails in one line naming it and
 # `scripts/kernels.sh manifest`; a network error is not reported as gone; a
 # wrong hash fails; a good package is fetched and extracted.
@@ -104,6 +105,85 @@ if covers "$MANIFEST" "$EXPECTED" 9.9-nosuch >/dev/null; then
 	nok "a kernel missing from manifest and conftest.expected is refused"
 else
 	ok "a kernel missing from manifest and conftest.expected is refused"
+fi
+
+# --- manifest proposals from a fake index table -----------------------
+# row ARCHIVE PACKAGE VERSION [DEPENDS]: one record as kernels.sh's apt_view
+# writes it (archive package version pool-path sha256 depends).
+row() {
+	local p=pool/main/l/linux
+	[ "$1" = debian-security ] && p=pool/updates/main/l/linux
+	echo "$1 $2 $3 $p/$2_$3_amd64.deb $(printf '%s' "$2_$3" | sha256sum | cut -d' ' -f1) ${4:--}"
+}
+{
+	for v in 56:6.1.192-2 57:6.1.192-3; do
+		a=${v%%:*} b=${v#*:}
+		row debian-security "linux-image-6.1.0-$a-amd64" "$b"
+		row debian-security "linux-headers-6.1.0-$a-amd64" "$b" "linux-headers-6.1.0-$a-common,linux-kbuild-6.1,gcc-12"
+		row debian-security "linux-headers-6.1.0-$a-common" "$b"
+		row debian-security linux-kbuild-6.1 "$b"
+	done
+	row debian linux-kbuild-6.1 6.1.176-1
+	for v in 117 118; do
+		row debian-security "linux-image-6.12.$v+deb13-amd64" "6.12.$v-1"
+		row debian-security "linux-headers-6.12.$v+deb13-amd64" "6.12.$v-1" "linux-headers-6.12.$v+deb13-common,linux-kbuild-6.12.$v+deb13"
+		row debian-security "linux-headers-6.12.$v+deb13-common" "6.12.$v-1"
+		row debian-security "linux-kbuild-6.12.$v+deb13" "6.12.$v-1"
+	done
+	# A bookworm backport of a newer 6.12 is not the trixie series.
+	row debian-security "linux-image-6.12.119+deb12-amd64" "6.12.119-1~deb12u1"
+	row debian-security "linux-image-6.12.118+deb13-rt-amd64" 6.12.118-1
+	row debian-security "linux-headers-6.12.118+deb13-rt-amd64" 6.12.118-1 "linux-base,linux-headers-6.12.118+deb13-common-rt,linux-image-6.12.118+deb13-rt-amd64|linux-image-6.12.118+deb13-rt-amd64-unsigned,linux-kbuild-6.12.118+deb13,gcc-14"
+	row debian-security "linux-headers-6.12.118+deb13-common-rt" 6.12.118-1
+	for f in 7.2.12+deb13-amd64 7.3.4+deb13-amd64 7.3.4+deb13-rt-amd64; do
+		v=${f%%+*}-1~bpo13+1 abi=${f%-*amd64}
+		[ "$abi" = "${abi%-rt}" ] || abi=${abi%-rt}
+		row debian "linux-image-$f" "$v" "linux-base-$f,linux-binary-$f,linux-modules-$f"
+		row debian "linux-binary-$f" "$v"
+		row debian "linux-modules-$f" "$v"
+		row debian "linux-base-$f" "$v"
+		row debian "linux-headers-$f" "$v" "gcc-14-for-host,linux-base,linux-base-$f,linux-headers-$abi-common,linux-kbuild-$abi"
+		row debian "linux-headers-$abi-common" "$v"
+		row debian "linux-kbuild-$abi" "$v"
+	done
+} | sort -u >"$tmp/table"
+# The manifest of the test: an old 6.1 and a pool-only 7.0 kept as pinned.
+{
+	row debian-security linux-image-6.1.0-56-amd64 6.1.192-2
+	row debian-security linux-headers-6.1.0-56-amd64 6.1.192-2
+	row debian-security linux-headers-6.1.0-56-common 6.1.192-2
+	row debian-security linux-kbuild-6.1 6.1.192-2
+} | awk '{print "6.1", "6.1.0-56-amd64", $1, $4, $5}' >"$tmp/old.manifest"
+echo "7.0 7.0.13+deb13-amd64 debian pool/main/l/linux/linux-kbuild-7.0.13+deb13_7.0.13-1~bpo13+1_amd64.deb $(printf '%064d' 7)" >>"$tmp/old.manifest"
+propose() {	# propose TABLE: kernels.sh manifest on TABLE; stdout in $tmp/prop
+	DMABUF_REVOKE_MANIFEST=$tmp/old.manifest DMABUF_REVOKE_APT_TABLE=$1 DMABUF_REVOKE_CACHE=$tmp/cache \
+		"$TOP/scripts/kernels.sh" manifest >"$tmp/prop" 2>"$tmp/prop.err"
+}
+# shellcheck disable=SC2317 # called through t
+pkgs() {	# pkgs KERNEL: "package_version" of the proposed lines of KERNEL
+	awk -v k="$1" '$1==k {n=split($4, p, "/"); sub(/_amd64\.deb$|_all\.deb$/, "", p[n]); printf "%s%s", s, p[n]; s=" "} END {print ""}' "$tmp/prop"
+}
+# shellcheck disable=SC2317 # called through t
+is() { [ "$1" = "$2" ] || { echo "# got:  $1"; echo "# want: $2"; return 1; }; }
+t "manifest proposal: runs on a table of every series" propose "$tmp/table"
+awk '$1 != "7.0"' "$tmp/prop" >"$tmp/prop.series"	# the test's 7.0 is one line
+t "manifest proposal: its lines parse as a manifest" check_manifest "$tmp/prop.series"
+t "manifest proposal: 6.1 newest ABI, kbuild of the same version" is "$(pkgs 6.1)" \
+	"linux-image-6.1.0-57-amd64_6.1.192-3 linux-headers-6.1.0-57-amd64_6.1.192-3 linux-headers-6.1.0-57-common_6.1.192-3 linux-kbuild-6.1_6.1.192-3"
+t "manifest proposal: 6.12 newest trixie release, not the bookworm backport" is "$(pkgs 6.12 | cut -d' ' -f1)" "linux-image-6.12.118+deb13-amd64_6.12.118-1"
+t "manifest proposal: 6.12-rt with -common-rt and kbuild from the headers' Depends" is "$(pkgs 6.12-rt)" \
+	"linux-image-6.12.118+deb13-rt-amd64_6.12.118-1 linux-headers-6.12.118+deb13-rt-amd64_6.12.118-1 linux-headers-6.12.118+deb13-common-rt_6.12.118-1 linux-kbuild-6.12.118+deb13_6.12.118-1"
+t "manifest proposal: 7.3-rt split image (binary, modules, base), shared -common" is "$(pkgs 7.3-rt)" \
+	"linux-binary-7.3.4+deb13-rt-amd64_7.3.4-1~bpo13+1 linux-modules-7.3.4+deb13-rt-amd64_7.3.4-1~bpo13+1 linux-base-7.3.4+deb13-rt-amd64_7.3.4-1~bpo13+1 linux-headers-7.3.4+deb13-rt-amd64_7.3.4-1~bpo13+1 linux-headers-7.3.4+deb13-common_7.3.4-1~bpo13+1 linux-kbuild-7.3.4+deb13_7.3.4-1~bpo13+1"
+t "manifest proposal: 6.1 archive and sha256 as in the index" is "$(awk '$1=="6.1" {print $3, $5; exit}' "$tmp/prop")" \
+	"debian-security $(printf '%s' linux-image-6.1.0-57-amd64_6.1.192-3 | sha256sum | cut -d' ' -f1)"
+t "manifest proposal: 7.0 (no series) kept as pinned" is "$(awk '$1=="7.0"' "$tmp/prop" | xargs)" "$(awk '$1=="7.0"' "$tmp/old.manifest" | xargs)"
+t "manifest proposal: says 6.1 would change" grep -q 'kernel 6.1: UPDATE 6.1.0-56-amd64 -> 6.1.0-57-amd64' "$tmp/prop.err"
+grep -v ' linux-kbuild-7.2' "$tmp/table" >"$tmp/table.nokbuild"
+if propose "$tmp/table.nokbuild"; then
+	nok "manifest proposal: a series whose kbuild is missing from the index fails"
+else
+	t "manifest proposal: a series whose kbuild is missing from the index fails, naming it" grep -q '^# 7.2: linux-kbuild-7.2.12+deb13 7.2.12-1~bpo13+1 is not in the indexes' "$tmp/prop"
 fi
 
 # --- fetch against a local mirror -------------------------------------

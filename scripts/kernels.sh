@@ -3,7 +3,12 @@
 #
 #   scripts/kernels.sh fetch [KERNEL...]   download + sha256-verify + extract
 #   scripts/kernels.sh kdir KERNEL         print the headers dir (make KDIR=...)
-#   scripts/kernels.sh manifest            list newest candidates (private apt view)
+#   scripts/kernels.sh manifest            propose manifest lines: the newest release
+#                                          of each series, from Debian's signed indexes
+#                                          (private apt view); diff against the manifest
+#
+# A pinned .deb the mirror answers 404 for fails fetch with one line naming
+# it and `scripts/kernels.sh manifest`; other download errors say network.
 #
 # Everything lands under $DMABUF_REVOKE_CACHE (default ~/.cache/dmabuf-revoke);
 # nothing is installed into the host's /lib/modules or /usr/src.

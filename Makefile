@@ -16,7 +16,8 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # The vfio-pci-core.ko whose BTF dmabuf_revoke_livepatch is derived from;
 # empty: /lib/modules/<the headers' release>/kernel/drivers/vfio/pci/.
 VFIO_KO ?=
-KERNELS ?= 6.1 6.12 7.0 7.2 7.3
+# Empty: scripts/check.sh runs DEFAULT_KERNELS of scripts/lib.sh.
+KERNELS ?=
 GEN := $(CURDIR)/generated
 
 .PHONY: modules compat clean demo check unit deps help cli checkpatch dkms-source

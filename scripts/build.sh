@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# build.sh KERNEL: build every module (and the self-check module) for one
-# matrix kernel, with that kernel's compiler, into build/KERNEL/.
+# build.sh KERNEL: build every module (and the self-check and bench modules,
+# guest-only) for one matrix kernel, with that kernel's compiler, into
+# build/KERNEL/.
 # Fails on any compiler or modpost warning: the log is build/KERNEL/build.log.
 . "$(dirname "$0")/lib.sh"
 
@@ -8,12 +9,13 @@ k=${1:?usage: build.sh KERNEL}
 kd=$(kdir "$k")
 [ -f "$kd/Makefile" ] || die "kernel $k: no headers (run scripts/kernels.sh fetch $k)"
 out=$BUILD/$k
-rm -rf "$out/mod" "$out/selfcheck" "$out/bin" "$out/cli" "$out/lptest" "$out/bpf"
-mkdir -p "$out/mod" "$out/selfcheck" "$out/bin" "$out/bpf"
+rm -rf "$out/mod" "$out/selfcheck" "$out/bench" "$out/bin" "$out/cli" "$out/lptest" "$out/bpf"
+mkdir -p "$out/mod" "$out/selfcheck" "$out/bench" "$out/bin" "$out/bpf"
 # A private copy per kernel, laid out as DKMS lays out /usr/src/<pkg>-<ver>.
 cp -r "$TOP/Kbuild" "$TOP/Makefile" "$TOP/dkms.conf" "$TOP/src" \
 	"$TOP/include" "$TOP/scripts" "$out/mod/"
 cp -r "$TOP/tests/selfcheck/." "$out/selfcheck/"
+cp -r "$TOP/tests/bench/." "$out/bench/"
 # The test livepatch of dma_buf_dynamic_attach (suite 74-interference):
 # only where the kernel can load a livepatch at all.
 lptest=0
@@ -34,7 +36,9 @@ vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/
 			"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/lptest" modules
 		else
 			echo "lptest: CONFIG_LIVEPATCH is not set: no test livepatch"
-		fi
+		fi &&
+		"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/bench" \
+			DBR_GEN="$out/mod/generated" modules
 } >"$log" 2>&1 || rc=$?
 # Guest test programs: static, so the busybox initramfs needs no libc.
 if [ $rc -eq 0 ]; then
@@ -73,6 +77,6 @@ if grep -nE '(warning|WARNING):' "$log" >&2; then
 fi
 grep '^conftest:' "$log" >"$out/conftest.txt" || true
 grep '^vfio-btf:' "$log" >"$out/vfio-btf.txt" || true
-ls "$out"/mod/*.ko "$out"/selfcheck/*.ko >/dev/null
+ls "$out"/mod/*.ko "$out"/selfcheck/*.ko "$out"/bench/*.ko >/dev/null
 [ $lptest -eq 0 ] || ls "$out"/lptest/*.ko >/dev/null
-log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko lptest/*.ko bin/* 2>/dev/null | xargs)"
+log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko bench/*.ko lptest/*.ko bin/* 2>/dev/null | xargs)"

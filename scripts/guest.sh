@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# guest.sh [--selfcheck] KERNEL: boot KERNEL in QEMU with our modules and the
+# guest.sh [--selfcheck|--demo|--bench] KERNEL: boot KERNEL in QEMU with our modules and the
 # guest KTAP suite, collect the results into build/results/KERNEL/, and judge.
 #
 # The run fails on: a failed or missing test result, a timeout, a guest that
@@ -9,21 +9,28 @@
 . "$(dirname "$0")/qemu-lib.sh"
 
 # --selfcheck: the suites that must fail (tests/selfcheck); --demo: the
-# demo (tests/demo), its table printed at the end.
-selfcheck=0 demo=0
+# demo (tests/demo), its table printed at the end; --bench: the bench
+# (tests/bench, run by scripts/bench.sh; dbr_bench's options from
+# DMABUF_REVOKE_BENCH_ARGS), results in results/bench-KERNEL/.
+selfcheck=0 demo=0 bench=0
 case ${1:-} in
 --selfcheck) selfcheck=1; shift ;;
 --demo) demo=1; shift ;;
+--bench) bench=1; shift ;;
+-*) die "guest.sh: unknown option '$1' (--selfcheck, --demo or --bench)" ;;
 esac
-k=${1:?usage: guest.sh [--selfcheck|--demo] KERNEL}
+k=${1:?usage: guest.sh [--selfcheck|--demo|--bench] KERNEL}
 rel=$(manifest_release "$k")
 moddir=$(kmoddir "$k")
 out=$BUILD/$k
 res=$BUILD/results/$k
 [ $selfcheck -eq 1 ] && res=$BUILD/results/selfcheck-$k
 [ $demo -eq 1 ] && res=$BUILD/results/demo-$k
+[ $bench -eq 1 ] && res=$BUILD/results/bench-$k
 stage=$out/initramfs
 TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-600}
+# A full bench run (10,000 live attachments, every block) is long under TCG.
+[ $bench -eq 1 ] && TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-3600}
 # Whatever happens below, no verdict of an earlier run is left to count.
 rm -rf "$res"
 
@@ -96,6 +103,11 @@ make_initramfs() {
 		cp "$out"/selfcheck/*.ko "$stage/lib/modules/$rel/extra/"
 	elif [ $demo -eq 1 ]; then
 		cp "$TOP"/tests/demo/*.sh "$stage/tests/suites/"
+	elif [ $bench -eq 1 ]; then
+		cp "$TOP"/tests/bench/*.sh "$stage/tests/suites/"
+		cp "$out"/bench/*.ko "$stage/lib/modules/$rel/extra/"
+		echo "${DMABUF_REVOKE_BENCH_ARGS:-}" >"$stage/tests/expected/bench.args"
+		echo "$k" >"$stage/tests/expected/kernel"
 	else
 		# DMABUF_REVOKE_SUITES="70-* 72-*": only these suites (a quick loop).
 		(cd "$TOP/tests/guest/suites" && cp ${DMABUF_REVOKE_SUITES:-*.sh} "$stage/tests/suites/")

@@ -1,204 +1,610 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dbr_bench: what the shim's hook costs per attach.
+ * dbr_bench: what the shim costs against a kernel without it, in one run.
  *
- *   dbr_bench [-n ITERS] [-r ROUNDS] [-m MODE]
+ *   dbr_bench [-k LABEL] [-r ROUNDS] [-n ITERS] [-s SUBS] [-L MAXLIVE] [-V]
  *
- * One operation = DBR_IMP_IMPORT with DBR_IMP_NO_MAP (dma_buf_get +
- * dma_buf_dynamic_attach, through the kprobe) + DBR_IMP_RELEASE (detach +
- * put), on one unguarded test-exporter buffer. Two configurations,
- * interleaved ROUNDS times (ABBA order), ITERS operations each per round:
- *   plain    exporters= without dmabuf_revoke_exporter: the probe fires
- *            and returns at once (exporter not guarded)
- *   guarded  exporters= with it: the probe classifies the importer
- *            (cached), decides, counts
- * The importer is accepted in both (MODE, default stub, under enforce,
- * not strict), so both do the same attach. Prints key=value lines:
- *   iters rounds mode plain_ns_per_op guarded_ns_per_op ratio
- * and restores the policy knobs it touched. Timing is not asserted
- * anywhere; TCG guests are noisy. Exit 2 on a setup error.
+ * The timing is done in the guest kernel by dmabuf_revoke_bench
+ * (/dev/dmabuf_revoke_bench, tests/bench/): ktime_get_ns() around batches
+ * of ITERS operations, SUBS batches per measurement; the first batch is a
+ * warm-up and dropped, the measurement is the fastest of the others (host
+ * preemption of a TCG guest only ever adds time). Four configurations,
+ * one block each per round, in ABBA order (a b c d, d c b a, ...) after
+ * one warm-up round that is not recorded:
+ *   a  dmabuf_revoke not loaded (rmmod between blocks)
+ *   b  loaded, policy=off, buffer of a guarded exporter
+ *   c  loaded, policy=enforce, guarded exporter (exporters= names it),
+ *      importer with a callback (accepted)
+ *   d  loaded, policy=enforce, exporter not guarded
+ * Each block measures the full importer cycle (attach, map, unmap,
+ * detach) and map+unmap on a long-lived attachment; a and c also the
+ * cycle with 1..MAXLIVE live attachments and with 10 and 100 importer
+ * ops tables, revoke (move_notify / invalidate_mappings under the resv
+ * lock) with 1..1000 attachments and, with -V, attach+detach of a real
+ * vfio-pci dma-buf (BAR0 of the edu device, bound to vfio-pci).
+ *
+ * Each ratio is the median over rounds of (config / a in the same round),
+ * with min and max. Prints a table, one "bench: LABEL CASE ratio=R
+ * min=A max=B" line per ratio and "csv:" lines for scripts/bench.sh.
+ * Nothing here judges: the targets column is information. Exit 2 on a
+ * usage or setup error.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
-#include "dmabuf_revoke_exporter.h"
-#include "dmabuf_revoke_importer.h"
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
 
-#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
+/* v6.19 uAPI (5d74781ebc86); the host's 6.1 headers predate it. */
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
 
-static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
 
-static void __attribute__((noreturn)) die(const char *what)
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
+
+#define DEV "/dev/dmabuf_revoke_bench"
+#define SHIM "/sys/module/dmabuf_revoke"
+#define PARAMS SHIM "/parameters/"
+#define HOOK "/sys/kernel/dmabuf_revoke/hook/"
+#define PCI_DEVS "/sys/bus/pci/devices"
+#define EXPORTERS "vfio_pci_core,dbr_bench_guarded"
+
+enum { CFG_A, CFG_B, CFG_C, CFG_D, NCFG };
+static const char cfg_names[NCFG] = { 'a', 'b', 'c', 'd' };
+
+#define MAX_ROUNDS 64
+#define MAX_MEAS 32
+
+struct meas {
+	char key[24];
+	double v[NCFG][MAX_ROUNDS];	/* ns per operation */
+	int have[NCFG];
+};
+
+static struct meas meas[MAX_MEAS];
+static int nmeas;
+static int bench_fd = -1, vfio_buf = -1;
+static unsigned long iters = 200, subs = 5, rounds = 8, maxlive = 10000;
+static const char *label;
+
+static const unsigned int lives[] = { 1, 100, 1000, 10000 };
+static const unsigned int nops[] = { 10, 100 };
+static const unsigned int revokes[] = { 1, 10, 100, 1000 };
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
-	fprintf(stderr, "dbr_bench: %s: %s\n", what, strerror(errno));
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "dbr_bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	exit(2);
 }
 
-static int usage(void)
+static int usage(const char *why)
 {
-	fprintf(stderr, "usage: dbr_bench [-n ITERS] [-r ROUNDS] [-m stub|compliant|nocb]\n");
+	fprintf(stderr, "dbr_bench: %s\n"
+		"usage: dbr_bench [-k LABEL] [-r ROUNDS 1..%d] [-n ITERS >= 1] [-s SUBS 1..32]\n"
+		"                 [-L MAXLIVE 1..10000] [-V]\n", why, MAX_ROUNDS);
 	return 2;
 }
 
-static void param_read(const char *name, char *buf, size_t size)
+static unsigned long num(const char *opt, const char *s, unsigned long min,
+			 unsigned long max)
 {
-	char path[128];
-	ssize_t n;
-	int fd;
+	char *end;
+	unsigned long v;
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die(path);
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		die(path);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	close(fd);
-}
-
-static void param_write(const char *name, const char *val)
-{
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		die(path);
-	/* An empty list is written as a newline. */
-	if (write(fd, *val ? val : "\n", *val ? strlen(val) : 1) < 0)
-		die(path);
-	close(fd);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ITERS attach+detach; the time taken in ns. */
-static uint64_t loop(int imp, int buf, unsigned int mode, unsigned long iters)
-{
-	uint64_t t0 = now_ns();
-	unsigned long i;
-
-	for (i = 0; i < iters; i++) {
-		struct dbr_imp_import in = { .fd = buf, .mode = mode,
-					     .flags = DBR_IMP_NO_MAP };
-
-		if (ioctl(imp, DBR_IMP_IMPORT, &in))
-			die("import (is the importer refused under this policy?)");
-		if (ioctl(imp, DBR_IMP_RELEASE, &in.id))
-			die("release");
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v < min || v > max) {
+		usage("bad number");
+		die("%s: '%s' is not a number in %lu..%lu", opt, s, min, max);
 	}
-	return now_ns() - t0;
+	return v;
+}
+
+/* Copy @src into @dst (@size bytes), cut if too long. */
+static void copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* --- sysfs and the shim ------------------------------------------------ */
+
+static const char *sysfs_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static void sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	if (write(fd, val, strlen(val)) < 0)
+		die("write '%s' to %s: %s", val, path, strerror(errno));
+	close(fd);
+}
+
+static int shim_loaded(void)
+{
+	struct stat st;
+
+	return !stat(SHIM "/parameters", &st);
+}
+
+static void sh(const char *cmd)
+{
+	int st = system(cmd);
+
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("'%s' failed (status %d)", cmd, st);
+}
+
+static long hook_hits(void)
+{
+	char buf[32];
+
+	return atol(sysfs_read(HOOK "hits", buf, sizeof(buf)));
+}
+
+static void shim_config(int cfg)
+{
+	char state[256];
+
+	if (cfg == CFG_A) {
+		if (shim_loaded())
+			sh("rmmod dmabuf_revoke");
+		return;
+	}
+	if (!shim_loaded()) {
+		sh("modprobe dmabuf_revoke exporters=" EXPORTERS);
+		sysfs_read(HOOK "state", state, sizeof(state));
+		if (!strncmp(state, "failed", 6) || !strncmp(state, "lost", 4))
+			die("dmabuf_revoke loaded, but its hook is '%s'", state);
+	}
+	sysfs_write(PARAMS "policy", cfg == CFG_B ? "off" : "enforce");
+}
+
+/* --- the bench module --------------------------------------------------- */
+
+/* One command; its result ("ns=..." or "live=...") into @res. */
+static void __attribute__((format(printf, 3, 4)))
+cmd(char *res, size_t size, const char *fmt, ...)
+{
+	char c[128];
+	va_list ap;
+	ssize_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(c, sizeof(c), fmt, ap);
+	va_end(ap);
+	if (write(bench_fd, c, strlen(c)) < 0)
+		die("%s: '%s': %s (dmesg says why)", DEV, c, strerror(errno));
+	n = read(bench_fd, res, size - 1);
+	if (n < 0)
+		die("%s: read after '%s': %s", DEV, c, strerror(errno));
+	res[n] = '\0';
+}
+
+/*
+ * The fastest sub-batch after the warm-up one, in ns per operation, of the
+ * command @fmt with N and SUBS (and @ops if not 0) appended.
+ */
+static double __attribute__((format(printf, 3, 4)))
+timed(unsigned long n, unsigned int ops, const char *fmt, ...)
+{
+	char c[128], res[1024], *p;
+	double best = -1;
+	unsigned long k = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c, sizeof(c), fmt, ap);
+	va_end(ap);
+	if (ops)
+		cmd(res, sizeof(res), "%s %lu %lu %u", c, n, subs, ops);
+	else
+		cmd(res, sizeof(res), "%s %lu %lu", c, n, subs);
+	if (strncmp(res, "ns=", 3))
+		die("unexpected result of '%s': %s", c, res);
+	for (p = res + 3; *p; k++) {
+		double t = strtod(p, &p);
+
+		if ((k > 0 || subs == 1) && (best < 0 || t < best))
+			best = t;
+		if (*p == ',')
+			p++;
+		else
+			break;
+	}
+	if (best < 0)
+		die("no timing in the result of '%s': %s", c, res);
+	return best / (double)n;
+}
+
+static struct meas *meas_get(const char *key)
+{
+	int i;
+
+	for (i = 0; i < nmeas; i++)
+		if (!strcmp(meas[i].key, key))
+			return &meas[i];
+	if (nmeas == MAX_MEAS)
+		die("too many measurements");
+	copy(meas[nmeas].key, sizeof(meas[nmeas].key), key);
+	return &meas[nmeas++];
+}
+
+static void record(const char *key, int cfg, long round, double v)
+{
+	struct meas *m;
+
+	if (round < 0)
+		return;
+	m = meas_get(key);
+	m->v[cfg][round] = v;
+	m->have[cfg] = (int)round + 1;
+}
+
+static void live(const char *buf, unsigned int n)
+{
+	char res[64];
+
+	cmd(res, sizeof(res), "live %s %u", buf, n);
+}
+
+static long hits_guarded = -1, hits_unguarded = -1;
+
+/* One block of configuration @cfg; round -1 is the warm-up. */
+static void block(int cfg, long round)
+{
+	const char *buf = cfg == CFG_D ? "unguarded" : "guarded";
+	char key[24];
+	unsigned int i;
+	long h0;
+
+	shim_config(cfg);
+	h0 = cfg == CFG_A ? 0 : hook_hits();
+	record("cycle", cfg, round, timed(iters, 0, "cycle %s", buf));
+	if (round == 0 && cfg == CFG_C)
+		hits_guarded = hook_hits() - h0;
+	if (round == 0 && cfg == CFG_D)
+		hits_unguarded = hook_hits() - h0;
+	record("map", cfg, round, timed(iters, 0, "map %s", buf));
+	if (cfg != CFG_A && cfg != CFG_C)
+		return;
+	for (i = 0; i < N(lives) && lives[i] <= maxlive; i++) {
+		live(buf, lives[i] - 1);
+		snprintf(key, sizeof(key), "scale-%u", lives[i]);
+		record(key, cfg, round, timed(iters, 0, "cycle %s", buf));
+	}
+	live(buf, 0);
+	for (i = 0; i < N(nops); i++) {
+		snprintf(key, sizeof(key), "ops-%u", nops[i]);
+		record(key, cfg, round, timed(iters, nops[i], "cycle %s", buf));
+	}
+	for (i = 0; i < N(revokes) && revokes[i] <= maxlive; i++) {
+		unsigned long n = 20 * iters / revokes[i];
+
+		live(buf, revokes[i]);
+		snprintf(key, sizeof(key), "revoke-%u", revokes[i]);
+		record(key, cfg, round, timed(n ? n : 1, 0, "revoke %s", buf));
+	}
+	live(buf, 0);
+	if (vfio_buf >= 0)
+		record("vfio", cfg, round, timed(iters, 0, "vfio %d", vfio_buf));
+}
+
+/* --- vfio-pci: BAR0 of the edu device as a dma-buf ----------------------- */
+
+static const char *dev_link(const char *bdf, const char *link, char *buf, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX], *slash;
+	ssize_t n;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", bdf, link);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return buf;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	copy(buf, size, slash ? slash + 1 : target);
+	return buf;
+}
+
+/* The dma-buf fd of one page of BAR0 of the edu device (bound to vfio-pci). */
+static int vfio_dmabuf(void)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_dma_buf db;
+		struct vfio_region_dma_range r;
+	} __attribute__((packed)) req;
+	char bdf[64] = "", path[PATH_MAX], buf[64], group[64];
+	int container, grp, device, fd;
+	struct dirent *d;
+	DIR *dir;
+
+	dir = opendir(PCI_DEVS);
+	if (!dir)
+		die("opendir %s: %s", PCI_DEVS, strerror(errno));
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/vendor", d->d_name);
+		if (strcmp(sysfs_read(path, buf, sizeof(buf)), "0x1234"))
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/device", d->d_name);
+		if (strcmp(sysfs_read(path, buf, sizeof(buf)), "0x11e8"))
+			continue;
+		copy(bdf, sizeof(bdf), d->d_name);
+		break;
+	}
+	closedir(dir);
+	if (!bdf[0])
+		die("-V: no edu PCI device (1234:11e8)");
+	if (strcmp(dev_link(bdf, "driver", buf, sizeof(buf)), "vfio-pci"))
+		die("-V: %s is bound to '%s', not vfio-pci (run dbr_vfio bind)", bdf, buf);
+	if (!dev_link(bdf, "iommu_group", group, sizeof(group))[0])
+		die("-V: %s has no IOMMU group (intel_iommu=on?)", bdf);
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (container < 0)
+		die("open /dev/vfio/vfio: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
+	grp = open(path, O_RDWR | O_CLOEXEC);
+	if (grp < 0)
+		die("open %s: %s", path, strerror(errno));
+	if (ioctl(grp, VFIO_GROUP_GET_STATUS, &gs) ||
+	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
+		die("group %s is not viable", group);
+	if (ioctl(grp, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
+		die("VFIO container setup: %s (vfio_iommu_type1 loaded?)", strerror(errno));
+	device = ioctl(grp, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (device < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));
+	memset(&req, 0, sizeof(req));
+	req.f.argsz = sizeof(req);
+	req.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	req.db.region_index = VFIO_PCI_BAR0_REGION_INDEX;
+	req.db.open_flags = O_RDWR | O_CLOEXEC;
+	req.db.nr_ranges = 1;
+	req.r.length = (uint64_t)sysconf(_SC_PAGESIZE);
+	fd = ioctl(device, VFIO_DEVICE_FEATURE, &req);
+	if (fd < 0)
+		die("VFIO_DEVICE_FEATURE_DMA_BUF: %s", strerror(errno));
+	return fd;	/* container, group and device stay open until exit */
+}
+
+/* --- results ------------------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, v, sizeof(*v) * n);
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/*
+ * One ratio: @key in @cfg against @base_key in configuration a, round by
+ * round. Prints the table row, the bench: line and a csv: line; an absent
+ * measurement prints n/a with @why.
+ */
+static void ratio(const char *name, const char *what, const char *key, int cfg,
+		  const char *base_key, const char *target, double lo, double hi,
+		  int machine, const char *why)
+{
+	struct meas *m = NULL, *b = NULL;
+	double r[MAX_ROUNDS] = { 0 }, med, mn, mx, ns, bns;
+	int i, n = 0;
+
+	for (i = 0; key && i < nmeas; i++) {
+		if (!strcmp(meas[i].key, key))
+			m = &meas[i];
+		if (!strcmp(meas[i].key, base_key))
+			b = &meas[i];
+	}
+	if (m && b)
+		n = m->have[cfg] < b->have[CFG_A] ? m->have[cfg] : b->have[CFG_A];
+	if (!n) {
+		printf("%-16s %-44s %9s %9s %7s %-13s %-8s n/a: %s\n", name, what,
+		       "-", "-", "n/a", "-", target, why);
+		if (machine)
+			printf("bench: %s %s ratio=n/a min=n/a max=n/a reason=\"%s\"\n",
+			       label, name, why);
+		printf("csv:ratio,%s,,,,,,\n", name);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		r[i] = m->v[cfg][i] / b->v[CFG_A][i];
+	med = median(r, n);
+	mn = mx = r[0];
+	for (i = 1; i < n; i++) {
+		mn = r[i] < mn ? r[i] : mn;
+		mx = r[i] > mx ? r[i] : mx;
+	}
+	ns = median(m->v[cfg], n);
+	bns = median(b->v[CFG_A], n);
+	printf("%-16s %-44s %9.0f %9.0f %7.3f %5.3f-%-7.3f %-8s %s\n", name, what,
+	       bns, ns, med, mn, mx, target,
+	       !*target ? "" : (med >= lo && med <= hi) ? "ok" : "MISS");
+	if (machine)
+		printf("bench: %s %s ratio=%.3f min=%.3f max=%.3f\n", label, name,
+		       med, mn, mx);
+	printf("csv:ratio,%s,%.1f,%.1f,%.4f,%.4f,%.4f,%d\n", name, bns, ns, med,
+	       mn, mx, n);
+}
+
+static void report(void)
+{
+	char name[32], what[64];
+	struct utsname u;
+	unsigned int i;
+	int j, c;
+
+	uname(&u);
+	printf("dmabuf-revoke bench on %s (%s): %lu rounds (+1 warm-up) of blocks a b c d in ABBA order,\n"
+	       "%lu batches x %lu ops per measurement (first dropped, fastest kept), ns/op are medians\n",
+	       label, u.release, rounds, subs, iters);
+	printf("hook hits during one guarded cycle batch: %ld (want > 0); unguarded: %ld (want 0)\n",
+	       hits_guarded, hits_unguarded);
+	printf("%-16s %-44s %9s %9s %7s %-13s %-8s\n", "CASE", "WHAT (vs a: shim not loaded)",
+	       "a ns/op", "ns/op", "ratio", "min-max", "target");
+	ratio("cycle-off", "attach+map+unmap+detach, b: policy=off", "cycle", CFG_B,
+	      "cycle", "<=1.01", 0, 1.01, 1, "");
+	ratio("cycle-guarded", "attach+map+unmap+detach, c: enforce, guarded", "cycle",
+	      CFG_C, "cycle", "<=1.05", 0, 1.05, 1, "");
+	ratio("cycle-unguarded", "attach+map+unmap+detach, d: enforce, unguarded",
+	      "cycle", CFG_D, "cycle", "<=1.01", 0, 1.01, 1, "");
+	ratio("cycle-watch", "attach+map+unmap+detach, e: revocation tracking", NULL,
+	      CFG_C, "cycle", "", 0, 0, 1,
+	      "revocation tracking does not exist in the shim yet");
+	ratio("map-off", "map+unmap, long-lived attachment, b", "map", CFG_B, "map",
+	      "<=1.01", 0, 1.01, 1, "");
+	ratio("map-guarded", "map+unmap, long-lived attachment, c", "map", CFG_C, "map",
+	      "<=1.01", 0, 1.01, 1, "");
+	ratio("map-unguarded", "map+unmap, long-lived attachment, d", "map", CFG_D,
+	      "map", "<=1.01", 0, 1.01, 1, "");
+	for (i = 0; i < N(lives); i++) {
+		snprintf(name, sizeof(name), "scale-%u", lives[i]);
+		snprintf(what, sizeof(what), "cycle, c, %u live attachments (vs a, 1)",
+			 lives[i]);
+		ratio(name, what, lives[i] <= maxlive ? name : NULL, CFG_C, "scale-1",
+		      "", 0, 0, 1, "more than -L live attachments");
+	}
+	for (i = 0; i < N(nops); i++) {
+		snprintf(name, sizeof(name), "ops-%u", nops[i]);
+		snprintf(what, sizeof(what), "cycle, c, %u importer ops tables (vs a, 1)",
+			 nops[i]);
+		ratio(name, what, name, CFG_C, "scale-1", "", 0, 0, 0, "");
+	}
+	for (i = 0; i < N(revokes); i++) {
+		snprintf(name, sizeof(name), "revoke-%u", revokes[i]);
+		snprintf(what, sizeof(what), "revoke, %u attachments, c vs a", revokes[i]);
+		ratio(name, what, revokes[i] <= maxlive ? name : NULL, CFG_C, name,
+		      "<=1.10", 0, 1.10, revokes[i] == 1 || revokes[i] == 1000,
+		      "more than -L attachments");
+	}
+	ratio("vfio-attach", "vfio-pci dma-buf attach+detach, c vs a",
+	      vfio_buf >= 0 ? "vfio" : NULL, CFG_C, "vfio", "", 0, 0, 1,
+	      "no vfio-pci dma-buf export on this kernel (v6.19+), or no -V");
+	/* Median ns/op of every measurement per configuration (0: not measured). */
+	for (j = 0; j < nmeas; j++) {
+		printf("csv:ns,%s", meas[j].key);
+		for (c = 0; c < NCFG; c++)
+			printf(",%.1f", meas[j].have[c] ?
+			       median(meas[j].v[c], meas[j].have[c]) : 0);
+		printf("\n");
+	}
+	/* Every block's value, for the record. */
+	for (j = 0; j < nmeas; j++)
+		for (c = 0; c < NCFG; c++)
+			for (i = 0; i < (unsigned int)meas[j].have[c]; i++)
+				printf("csv:raw,%s,%c,%u,%.1f\n", meas[j].key, cfg_names[c],
+				       i, meas[j].v[c][i]);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long iters = 2000, rounds = 5, r;
-	struct dbr_exp_create c = { .size = 4096, .flags = DBR_EXP_PIN_CAPABLE };
-	char exporters[4096], plain[4096], guarded[4200], policy[32], strict[8];
-	uint64_t t_plain = 0, t_guarded = 0;
-	unsigned int mode = 1;	/* stub */
-	int opt, exp, imp;
-	double p, g;
+	static struct utsname u;
+	int opt, use_vfio = 0;
+	long r;
+	int k;
 
-	while ((opt = getopt(argc, argv, "n:r:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "k:r:n:s:L:V")) != -1) {
 		switch (opt) {
-		case 'n':
-			iters = strtoul(optarg, NULL, 10);
+		case 'k':
+			label = optarg;
 			break;
 		case 'r':
-			rounds = strtoul(optarg, NULL, 10);
+			rounds = num("-r", optarg, 1, MAX_ROUNDS);
 			break;
-		case 'm':
-			for (mode = 0; mode < 4 && strcmp(optarg, modes[mode]); mode++)
-				;
-			if (mode == 0 || mode == 4)
-				return usage();
+		case 'n':
+			iters = num("-n", optarg, 1, 1000000);
+			break;
+		case 's':
+			subs = num("-s", optarg, 1, 32);
+			break;
+		case 'L':
+			maxlive = num("-L", optarg, 1, 10000);
+			break;
+		case 'V':
+			use_vfio = 1;
 			break;
 		default:
-			return usage();
+			return usage("unknown option");
 		}
 	}
-	if (optind != argc || !iters || !rounds)
-		return usage();
-
-	exp = open("/dev/dmabuf_revoke_exporter", O_RDWR | O_CLOEXEC);
-	if (exp < 0)
-		die("open /dev/dmabuf_revoke_exporter");
-	imp = open("/dev/dmabuf_revoke_importer", O_RDWR | O_CLOEXEC);
-	if (imp < 0)
-		die("open /dev/dmabuf_revoke_importer");
-	if (ioctl(exp, DBR_EXP_CREATE, &c))
-		die("create");
-
-	param_read("exporters", exporters, sizeof(exporters));
-	param_read("policy", policy, sizeof(policy));
-	param_read("strict", strict, sizeof(strict));
-	param_write("policy", "enforce");
-	param_write("strict", "N");
-	/* "plain": the list without us; "guarded": with us. */
-	{
-		char copy[sizeof(exporters)], *tok, *save = NULL;
-
-		plain[0] = '\0';
-		memcpy(copy, exporters, sizeof(copy));
-		for (tok = strtok_r(copy, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save)) {
-			if (!strcmp(tok, "dmabuf_revoke_exporter"))
-				continue;
-			if (*plain)
-				strcat(plain, ",");
-			strcat(plain, tok);
-		}
+	if (optind != argc)
+		return usage("unexpected argument");
+	if (!label) {
+		uname(&u);
+		label = u.release;
 	}
-	snprintf(guarded, sizeof(guarded), "%s%sdmabuf_revoke_exporter",
-		 plain, *plain ? "," : "");
+	bench_fd = open(DEV, O_RDWR | O_CLOEXEC);
+	if (bench_fd < 0)
+		die("open %s: %s (modprobe dmabuf_revoke_bench)", DEV, strerror(errno));
+	if (use_vfio)
+		vfio_buf = vfio_dmabuf();
 
-	/* Warm up both paths (the registry caches the importer's class). */
-	param_write("exporters", guarded);
-	loop(imp, c.fd, mode, 50);
-	param_write("exporters", plain);
-	loop(imp, c.fd, mode, 50);
-
-	/* ABBA: which configuration goes first alternates, so drift cancels. */
-	for (r = 0; r < rounds; r++) {
-		int k;
-
-		for (k = 0; k < 2; k++) {
-			if ((k == 0) == (r % 2 == 0)) {
-				param_write("exporters", plain);
-				t_plain += loop(imp, c.fd, mode, iters);
-			} else {
-				param_write("exporters", guarded);
-				t_guarded += loop(imp, c.fd, mode, iters);
-			}
-		}
-	}
-
-	param_write("exporters", exporters);
-	param_write("policy", policy);
-	param_write("strict", strict);
-
-	p = (double)t_plain / (double)(iters * rounds);
-	g = (double)t_guarded / (double)(iters * rounds);
-	printf("iters=%lu\nrounds=%lu\nmode=%s\nplain_ns_per_op=%.0f\n"
-	       "guarded_ns_per_op=%.0f\nratio=%.3f\n",
-	       iters, rounds, modes[mode], p, g, g / p);
+	for (r = -1; r < (long)rounds; r++)
+		for (k = 0; k < NCFG; k++)
+			block((r & 1) ? NCFG - 1 - k : k, r);
+	shim_config(CFG_A);
+	report();
 	return 0;
 }

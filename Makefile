@@ -4,6 +4,7 @@
 #   make KDIR=<kernel headers>   build the modules for one kernel (DKMS does this)
 #   make demo                    boot the default kernel (7.0) and show the modules
 #   make check [KERNELS="7.0 7.2"]  host unit tests + guest suite on the kernel matrix
+#   make bench [KERNELS="7.3"]  what the shim costs per kernel (build/bench/)
 #   make unit                    host unit tests only
 #   make deps                    install the host packages the above need (apt)
 #   make cli                     build the CLI, src/cli/build/dmabuf-revokectl
@@ -20,7 +21,7 @@ VFIO_KO ?=
 KERNELS ?=
 GEN := $(CURDIR)/generated
 
-.PHONY: modules compat clean demo check unit deps help cli checkpatch dkms-source
+.PHONY: modules compat clean demo check bench unit deps help cli checkpatch dkms-source
 
 modules: compat
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -63,5 +64,8 @@ check: deps
 demo: deps
 	scripts/demo.sh
 
+bench: deps
+	scripts/bench.sh $(KERNELS)
+
 help:
-	@sed -n '2,14p' Makefile
+	@sed -n '2,15p' Makefile

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check.sh [KERNEL...]: everything `make check` promises, in order:
 #   host unit and CLI tests; per kernel: fetch+verify, build (no warnings), conftest
-#   answers as expected, boot + guest KTAP suite; the harness self-check.
+#   answers as expected, boot + guest KTAP suite; a bench smoke run (no
+#   timing judged); the harness self-check.
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 . "$(dirname "$0")/lib.sh"
 
@@ -122,6 +123,19 @@ if stage deb "$TOP/scripts/deb.sh"; then
 	done
 else
 	result fail "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
+fi
+
+# The bench (make bench) is not a test: only a tiny run on one kernel that
+# must complete and print its table; nothing judges a time.
+bk=${kernels%% *}
+if [ -d "$BUILD/$bk/bench" ] &&
+	"$TOP/scripts/bench.sh" --smoke --prebuilt "$bk" >"$BUILD/results/bench-smoke.txt" 2>&1 &&
+	grep -q '^CASE ' "$BUILD/bench/smoke-$bk.txt" &&
+	grep -q "^bench: $bk cycle-guarded ratio=" "$BUILD/bench/smoke-$bk.bench"; then
+	result ok "bench: smoke run on $bk completes and prints its table"
+else
+	tail -n 20 "$BUILD/results/bench-smoke.txt" 2>/dev/null || true
+	result fail "bench: smoke run on $bk completes and prints its table (log: results/bench-smoke.txt)"
 fi
 
 # The harness must be able to fail: a failing test and a WARN in one boot.

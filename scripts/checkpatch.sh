@@ -35,7 +35,7 @@ fi
 
 cd "$TOP"
 rc=0
-for f in src/*.c src/*.h include/*.h include/uapi/*.h tests/selfcheck/*.c; do
+for f in src/*.c src/*.h include/*.h include/uapi/*.h tests/selfcheck/*.c tests/bench/*.c; do
 	out=$(perl "$cp" --no-tree --terse --show-types \
 		--ignore ALLOC_WITH_SIZEOF,DEPRECATED_API -f "$f" 2>&1 |
 		grep -E 'ERROR|WARNING' || true)

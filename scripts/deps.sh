@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deps.sh: install the host packages `make check` and `make demo` need
+# deps.sh: install the host packages `make check`, `make demo` and
+# `make bench` (gnuplot for its plots) need
 # (Debian 12, as root). Quiet and quick when everything is present.
 . "$(dirname "$0")/lib.sh"
 
@@ -7,7 +8,7 @@ PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
 	qemu-system-x86 busybox-static mmdebstrap cpio xz-utils zstd kmod
 	libelf-dev pkg-config libcmocka-dev libkmod-dev
 	dpkg-dev debhelper dh-dkms fakeroot e2fsprogs
-	clang libbpf-dev zlib1g-dev libzstd-dev)
+	clang libbpf-dev zlib1g-dev libzstd-dev gnuplot-nox)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -12,7 +12,8 @@
 #   --prebuilt  use build/KERNEL as it is (no fetch, no build)
 #
 # DMABUF_REVOKE_BENCH_ARGS overrides dbr_bench's options (default
-# "-r 12 -n 500 -s 6"). Nothing here judges a time: the exit status is
+# "-r 12 -n 100 -s 16"); DMABUF_REVOKE_BENCH_PROFILE=1 adds an ftrace
+# profile of the guarded attach path (KERNEL-profile.txt). Nothing here judges a time: the exit status is
 # non-zero only when a kernel's bench did not run to the end.
 . "$(dirname "$0")/lib.sh"
 
@@ -32,7 +33,7 @@ if [ $smoke -eq 1 ]; then
 	export DMABUF_REVOKE_BENCH_ARGS=${DMABUF_REVOKE_BENCH_ARGS:-"-r 1 -n 5 -s 2 -L 100"}
 	pfx=smoke-
 else
-	export DMABUF_REVOKE_BENCH_ARGS=${DMABUF_REVOKE_BENCH_ARGS:-"-r 12 -n 500 -s 6"}
+	export DMABUF_REVOKE_BENCH_ARGS=${DMABUF_REVOKE_BENCH_ARGS:-"-r 12 -n 100 -s 16"}
 	pfx=
 fi
 command -v gnuplot >/dev/null || die "gnuplot missing (make deps, or apt-get install gnuplot-nox)"
@@ -103,7 +104,9 @@ for k in $kernels; do
 	n=$pfx$k
 	# dbr_bench's output, as the suite's diagnostics.
 	sed -n 's/^  # \{0,1\}//p' "$res/results.ktap" | grep -v '^Subtest:' >"$res/bench.out" || true
-	grep -v -e '^csv:' -e '^bench: ' "$res/bench.out" >"$out/$n.txt" || true
+	grep -v -e '^csv:' -e '^bench: ' -e '^profile: ' "$res/bench.out" >"$out/$n.txt" || true
+	sed -n 's/^profile: //p' "$res/bench.out" >"$out/$n-profile.txt"
+	[ -s "$out/$n-profile.txt" ] || rm -f "$out/$n-profile.txt"
 	{
 		echo "# ratio,CASE,a_ns,ns,ratio,min,max,rounds | ns,KEY,a,b,c,d (median ns/op) | raw,KEY,CONFIG,ROUND,ns"
 		sed -n 's/^csv://p' "$res/bench.out"

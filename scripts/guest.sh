@@ -108,6 +108,7 @@ make_initramfs() {
 		cp "$out"/bench/*.ko "$stage/lib/modules/$rel/extra/"
 		echo "${DMABUF_REVOKE_BENCH_ARGS:-}" >"$stage/tests/expected/bench.args"
 		echo "$k" >"$stage/tests/expected/kernel"
+		[ -z "${DMABUF_REVOKE_BENCH_PROFILE:-}" ] || touch "$stage/tests/expected/bench.profile"
 	else
 		# DMABUF_REVOKE_SUITES="70-* 72-*": only these suites (a quick loop).
 		(cd "$TOP/tests/guest/suites" && cp ${DMABUF_REVOKE_SUITES:-*.sh} "$stage/tests/suites/")

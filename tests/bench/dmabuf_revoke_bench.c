@@ -14,9 +14,10 @@
  * The importer ops (DBR_BENCH_OPS_MAX tables, all with a callback, so the
  * shim classifies the importer as revocable) count notifications.
  *
- * /dev/dmabuf_revoke_bench takes one command per write(); the following
- * read() returns its result, "ns=T1,T2,...": the time of each of S
- * sub-batches of N operations. Commands (BUF: guarded | unguarded):
+ * /dev/dmabuf_revoke_bench takes one command per write(); reads return its
+ * result, then end of file until the next command. The result is
+ * "ns=T1,T2,...": the time of each of S sub-batches of N operations.
+ * Commands (BUF: guarded | unguarded):
  *
  *   cycle BUF N S [OPS]  attach, map, unmap, detach; the importer ops
  *                        rotate over OPS tables (default 1)
@@ -417,8 +418,10 @@ usage:
 	return -EINVAL;
 }
 
+/* Per open file: the last command's result, and how much of it was read. */
 struct dbr_bench_file {
 	char res[DBR_BENCH_RES_MAX];
+	loff_t rpos;
 };
 
 static int dbr_bench_open(struct inode *inode, struct file *file)
@@ -451,6 +454,7 @@ static ssize_t dbr_bench_write(struct file *file, const char __user *ubuf,
 	cmd[len] = '\0';
 	mutex_lock(&dbr_bench_lock);
 	f->res[0] = '\0';
+	f->rpos = 0;
 	ret = dbr_bench_run(cmd, f->res, sizeof(f->res));
 	mutex_unlock(&dbr_bench_lock);
 	return ret ? ret : len;
@@ -460,12 +464,10 @@ static ssize_t dbr_bench_read(struct file *file, char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
 	struct dbr_bench_file *f = file->private_data;
-	loff_t pos = 0;
-	ssize_t n;
 
-	/* Each read() returns the whole result of the last command. */
-	n = simple_read_from_buffer(ubuf, len, &pos, f->res, strlen(f->res));
-	return n;
+	/* The result of the last command, then end of file until the next. */
+	return simple_read_from_buffer(ubuf, len, &f->rpos, f->res,
+				       strlen(f->res));
 }
 
 static const struct file_operations dbr_bench_fops = {

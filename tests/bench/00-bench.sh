@@ -39,7 +39,9 @@ modprobe dmabuf_revoke exporters=vfio_pci_core,dbr_bench_guarded
 exec 3<>/dev/dmabuf_revoke_bench
 profile "cycle guarded 100 1"
 # 1. Per function: hits and average time (the function profiler).
-if [ -e $T/function_profile_enabled ]; then
+if [ ! -e $T/function_profile_enabled ]; then
+	ktap_diag "profile: === no function profiler on this kernel (CONFIG_FUNCTION_PROFILER)"
+else
 	echo ':mod:dmabuf_revoke' >$T/set_ftrace_filter
 	for f in dma_buf_dynamic_attach dma_buf_detach dma_buf_map_attachment \
 		dma_buf_unmap_attachment sprint_symbol_no_offset strcmp \
@@ -57,17 +59,21 @@ if [ -e $T/function_profile_enabled ]; then
 	done
 	echo >$T/set_ftrace_filter
 fi
-# 2. One guarded attach as a call graph.
+# 2. Call graphs: guarded, unguarded, and guarded over 100 ops tables
+# (after a warm-up over the same tables: what a steady state costs).
+profile "cycle guarded 200 1 100"
 echo 'dma_buf_dynamic_attach' >$T/set_graph_function
 echo 'dbr_attach_pre' >>$T/set_graph_function 2>/dev/null || true
 echo function_graph >$T/current_tracer
-echo >$T/trace
-echo 1 >$T/tracing_on
-profile "cycle guarded 2 1"
-echo 0 >$T/tracing_on
-ktap_diag "profile: === call graph of 2 guarded cycles"
-grep -v '^#' $T/trace | head -n 120 |
-	while IFS= read -r line; do ktap_diag "profile: $line"; done
+for c in "cycle guarded 2 1" "cycle unguarded 2 1" "cycle guarded 3 1 100"; do
+	echo >$T/trace
+	echo 1 >$T/tracing_on
+	profile "$c"
+	echo 0 >$T/tracing_on
+	ktap_diag "profile: === call graph of '$c'"
+	grep -v '^#' $T/trace | head -n 150 |
+		while IFS= read -r line; do ktap_diag "profile: $line"; done
+done
 echo nop >$T/current_tracer
 exec 3>&-
 rmmod dmabuf_revoke

@@ -56,7 +56,7 @@ plot() {
 	# ops-1 is the cycle with one ops table: scale-1.
 	{ grep '^1 ' "$d/scale" || true; cat "$d/ops"; } >"$d/ops1" && mv "$d/ops1" "$d/ops"
 	gnuplot <<-EOF || { rm -rf "$d"; return 1; }
-		set terminal pngcairo size 1400,1000 font ",10"
+		set terminal pngcairo size 1400,1000 font ",10" noenhanced
 		set output "$out/$n.png"
 		set multiplot layout 2,2 title "dmabuf-revoke bench: $n ($(uname -n), $(nproc) CPUs, TCG guest)"
 		set title "ratio vs shim not loaded (median, min-max)"

@@ -59,7 +59,22 @@ else
 	done
 	echo >$T/set_ftrace_filter
 fi
-# 2. Call graphs: guarded, unguarded, and guarded over 100 ops tables
+# 2. Classification misses (kallsyms per attach) in a steady state, over
+# 1, 10 and 100 importer ops tables: sprint_symbol_no_offset() calls.
+if echo sprint_symbol_no_offset >$T/set_ftrace_filter 2>/dev/null; then
+	echo function >$T/current_tracer
+	for o in 1 10 100; do
+		profile "cycle guarded 200 1 $o"
+		echo >$T/trace
+		echo 1 >$T/tracing_on
+		profile "cycle guarded 1000 1 $o"
+		echo 0 >$T/tracing_on
+		ktap_diag "profile: === $(grep -vc '^#' $T/trace) classification misses (sprint_symbol_no_offset) in 1000 guarded attaches over $o ops tables"
+	done
+	echo nop >$T/current_tracer
+	echo >$T/set_ftrace_filter
+fi
+# 3. Call graphs: guarded, unguarded, and guarded over 100 ops tables
 # (after a warm-up over the same tables: what a steady state costs).
 profile "cycle guarded 200 1 100"
 echo 'dma_buf_dynamic_attach' >$T/set_graph_function

@@ -97,8 +97,8 @@ for k in $kernels; do
 		stage "fetch-$k" "$TOP/scripts/kernels.sh" fetch "$k" || { rc=1; continue; }
 		stage "build-$k" "$TOP/scripts/build.sh" "$k" || { rc=1; continue; }
 	fi
-	[ -f "$BUILD/$k/initramfs.cpio" ] || [ -d "$BUILD/$k/bench" ] ||
-		die "kernel $k: not built (run scripts/build.sh $k, or drop --prebuilt)"
+	ls "$BUILD/$k"/bench/*.ko >/dev/null 2>&1 ||
+		die "kernel $k: no bench module in $BUILD/$k/bench (run scripts/build.sh $k, or drop --prebuilt)"
 	"$TOP/scripts/guest.sh" --bench "$k" || rc=1
 	res=$BUILD/results/bench-$k
 	n=$pfx$k

@@ -103,6 +103,7 @@ make_initramfs() {
 		cp "$out"/selfcheck/*.ko "$stage/lib/modules/$rel/extra/"
 	elif [ $demo -eq 1 ]; then
 		cp "$TOP"/tests/demo/*.sh "$stage/tests/suites/"
+		cp "$out"/bench/*.ko "$stage/lib/modules/$rel/extra/"
 	elif [ $bench -eq 1 ]; then
 		cp "$TOP"/tests/bench/*.sh "$stage/tests/suites/"
 		cp "$out"/bench/*.ko "$stage/lib/modules/$rel/extra/"

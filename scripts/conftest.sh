@@ -114,6 +114,14 @@ probe HAVE_VM_FLAGS_SET \
 void conftest(struct vm_area_struct *v) { vm_flags_set(v, VM_DONTDUMP); }
 C
 
+# Not a feature but a bug, so a version: the kprobe backend takes the
+# IPMODIFY ftrace path only where that is safe beside BPF trampolines.
+probe HAVE_SAFE_IPMODIFY_BESIDE_BPF \
+	"v6.1 (Debian 6.1.192): a BPF fexit beside an IPMODIFY kprobe trips arch_ftrace_ops_list_func()'s WARN (ftrace off host-wide); fine by v6.12" <<'C'
+#include <linux/version.h>
+_Static_assert(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0), "before v6.12");
+C
+
 {
 	echo "obj-m :="
 	echo "ccflags-y := -Werror -Wno-missing-prototypes -Wno-missing-declarations"

@@ -41,7 +41,6 @@
 #include <linux/file.h>
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
-#include <linux/version.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/ptrace.h>
@@ -76,7 +75,7 @@ static struct kprobe dbr_kp_att = {
 
 /* See the head comment: off the ftrace site before v6.12 (x86 only). */
 #if defined(CONFIG_X86_64) && defined(MCOUNT_INSN_SIZE) && \
-	LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	!defined(HAVE_SAFE_IPMODIFY_BESIDE_BPF)
 #define DBR_KPROBE_OFF_FTRACE 1
 #else
 #define DBR_KPROBE_OFF_FTRACE 0

@@ -220,7 +220,8 @@ static ssize_t target_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t hits_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&dbr_hook.hits));
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)
+			  dbr_hot_sum(offsetof(struct dbr_hot_counters, hits)));
 }
 
 static ssize_t missed_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -361,7 +362,7 @@ int dmabuf_revoke_hook_check(struct dma_buf_attachment *attach, bool upstream)
 
 	if (!dbr_exporter_policy(attach->dmabuf->exp_name, &policy))
 		return 0;
-	atomic64_inc(&dbr_hook.hits);
+	dbr_hot_inc(hits);
 	return dbr_check(attach->dmabuf, attach->dev, attach->importer_ops,
 			 policy, upstream);
 }

@@ -32,7 +32,6 @@ struct dbr_hook {
 	bool lp_enabled;
 	char failed[DBR_HOOK_REASON_MAX];	/* empty unless arming failed */
 	char lost[DBR_HOOK_REASON_MAX];		/* empty unless the canary fails */
-	atomic64_t hits;
 	atomic64_t canary_runs;
 	atomic64_t canary_failures;
 };

@@ -146,7 +146,7 @@ static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 	    dbr_track_self_guarded(dmabuf))
 		return 0;
 
-	atomic64_inc(&dbr_hook.hits);
+	dbr_hot_inc(hits);
 	/* v7.1+ vfio-pci refuses callback-less importers itself. */
 	upstream = DBR_HAS_DMA_BUF_ATTACH_REVOCABLE &&
 		   !strcmp(dmabuf->exp_name, "vfio_pci_core");

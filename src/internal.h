@@ -13,6 +13,7 @@
 #define DMABUF_REVOKE_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/percpu.h>
 #include <linux/seq_file.h>
 
 #include "dmabuf_revoke.h"
@@ -20,13 +21,25 @@
 /* Longest "symbol [module]" we keep for logs and tables. */
 #define DBR_SYM_MAX (2 * DBR_NAME_MAX + 4)
 
+/*
+ * Bumped on every attach to a guarded exporter: per CPU (one incq, no
+ * shared cache line), summed when sysfs reads them.
+ */
+struct dbr_hot_counters {
+	u64 hits;	/* attaches to guarded exporters the hook saw */
+	u64 checked;	/* attaches seen by check_attach */
+	u64 allowed;
+	u64 audited;	/* allowed, but would be refused by enforce */
+	u64 refused;
+	u64 upstream;	/* left to the exporter's own upstream check */
+	u64 by_class[DBR_CLASS_COUNT];
+};
+
+DECLARE_PER_CPU(struct dbr_hot_counters, dbr_hot);
+#define dbr_hot_inc(field) this_cpu_inc(dbr_hot.field)
+u64 dbr_hot_sum(size_t offset);
+
 struct dbr_counters {
-	atomic64_t checked;	/* attaches seen by check_attach */
-	atomic64_t allowed;
-	atomic64_t audited;	/* allowed, but would be refused by enforce */
-	atomic64_t refused;
-	atomic64_t upstream;	/* left to the exporter's own upstream check */
-	atomic64_t by_class[DBR_CLASS_COUNT];
 	atomic64_t revocations;
 	atomic64_t stale;	/* attachments still mapped after a revoke */
 };

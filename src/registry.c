@@ -34,9 +34,23 @@
 #define DBR_BUILTIN_DENY "ib_umem_dmabuf_unsupported_move_notify"
 /* Sizes of the attach path's static tables (powers of two). */
 #define DBR_CACHE_SLOTS 256
+/* Slots an importer may take from its hash on (a probe window, wrapping). */
+#define DBR_CACHE_WAYS 8
 #define DBR_AUDIT_PAIRS_MAX 512
 
 struct dbr_counters dbr_counters;
+DEFINE_PER_CPU(struct dbr_hot_counters, dbr_hot);
+
+/* The sum over CPUs of the u64 at @offset in struct dbr_hot_counters. */
+u64 dbr_hot_sum(size_t offset)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *(u64 *)((char *)per_cpu_ptr(&dbr_hot, cpu) + offset);
+	return sum;
+}
 
 static atomic_long_t dbr_gen = ATOMIC_LONG_INIT(1);
 
@@ -142,17 +156,30 @@ static enum dbr_class classify_ops(const struct dma_buf_attach_ops *ops,
 	return dbr_classify(&f);
 }
 
-static struct dbr_cached *cache_slot(const void *ops, const void *cb_fn)
+/*
+ * The first slot an importer may be cached in. A full-avalanche hash: ops
+ * tables of one driver sit at a fixed stride, and hash_64()'s Fibonacci
+ * hashing maps such strides onto few slots.
+ */
+static unsigned int cache_idx(const void *ops, const void *cb_fn)
 {
-	return &dbr_cache[hash_64((unsigned long)ops ^ ((unsigned long)cb_fn << 1),
-				  ilog2(DBR_CACHE_SLOTS))];
+	u64 a = (unsigned long)ops, b = (unsigned long)cb_fn;
+
+	return jhash_3words((u32)a, (u32)(a >> 32), (u32)b ^ (u32)(b >> 32), 0) &
+	       (DBR_CACHE_SLOTS - 1);
 }
 
-static bool cache_load(const struct dma_buf_attach_ops *ops, const void *cb_fn,
-		       unsigned long gen, enum dbr_class *class,
-		       const char **reason, char *cb, size_t cbsz)
+static struct dbr_cached *cache_way(unsigned int idx, int w)
 {
-	struct dbr_cached *e = cache_slot(ops, cb_fn);
+	return &dbr_cache[(idx + w) & (DBR_CACHE_SLOTS - 1)];
+}
+
+static bool cache_load_slot(struct dbr_cached *e,
+			    const struct dma_buf_attach_ops *ops,
+			    const void *cb_fn, unsigned long gen,
+			    enum dbr_class *class, const char **reason,
+			    char *cb, size_t cbsz)
+{
 	/* Pairs with the release in cache_store(): fields after seq. */
 	unsigned long seq = smp_load_acquire(&e->seq);
 	char name[DBR_SYM_MAX];
@@ -166,22 +193,62 @@ static bool cache_load(const struct dma_buf_attach_ops *ops, const void *cb_fn,
 		return false;
 	*class = READ_ONCE(e->class);
 	*reason = READ_ONCE(e->reason);
-	memcpy(name, e->cb, sizeof(name));
+	if (cb)
+		memcpy(name, e->cb, sizeof(name));
 	smp_rmb();	/* the copy above before the re-check */
 	if (READ_ONCE(e->seq) != seq)
 		return false;
-	name[sizeof(name) - 1] = '\0';
-	strscpy(cb, name, cbsz);
+	if (cb) {
+		name[sizeof(name) - 1] = '\0';
+		strscpy(cb, name, cbsz);
+	}
 	return true;
 }
 
-/* Best effort: a slot being written by someone else is left to them. */
+static bool cache_load(const struct dma_buf_attach_ops *ops, const void *cb_fn,
+		       unsigned long gen, enum dbr_class *class,
+		       const char **reason, char *cb, size_t cbsz)
+{
+	unsigned int idx = cache_idx(ops, cb_fn);
+	int w;
+
+	for (w = 0; w < DBR_CACHE_WAYS; w++)
+		if (cache_load_slot(cache_way(idx, w), ops, cb_fn, gen, class,
+				    reason, cb, cbsz))
+			return true;
+	return false;
+}
+
+/*
+ * Best effort: a slot being written by someone else is left to them. The
+ * slot: this importer's, else an empty or stale one, else the one written
+ * least often (lowest seq).
+ */
 static void cache_store(const struct dma_buf_attach_ops *ops, const void *cb_fn,
 			unsigned long gen, enum dbr_class class,
 			const char *reason, const char *cb)
 {
-	struct dbr_cached *e = cache_slot(ops, cb_fn);
-	unsigned long seq = READ_ONCE(e->seq);
+	unsigned int idx = cache_idx(ops, cb_fn);
+	struct dbr_cached *e = cache_way(idx, 0);
+	unsigned long seq, oldest = ULONG_MAX;
+	int w;
+
+	for (w = 0; w < DBR_CACHE_WAYS; w++) {
+		struct dbr_cached *x = cache_way(idx, w);
+		const void *xops = READ_ONCE(x->ops);
+
+		if ((xops == ops && READ_ONCE(x->cb_fn) == cb_fn) || !xops ||
+		    READ_ONCE(x->gen) != gen) {
+			e = x;
+			break;
+		}
+		seq = READ_ONCE(x->seq);
+		if (seq < oldest) {
+			oldest = seq;
+			e = x;
+		}
+	}
+	seq = READ_ONCE(e->seq);
 
 	if ((seq & 1) || cmpxchg(&e->seq, seq, seq + 1) != seq)
 		return;
@@ -200,7 +267,8 @@ static void cache_store(const struct dma_buf_attach_ops *ops, const void *cb_fn,
  * dbr_classify_importer() - classify an importer by its attach ops
  * @ops: the importer's attach ops; NULL for a legacy importer
  * @reason: set to a static string saying why
- * @cb: filled with "symbol [module]" of the callback, or "-"
+ * @cb: filled with "symbol [module]" of the callback, or "-"; may be NULL
+ *      (the attach path: no string work on a cache hit)
  * @cbsz: size of @cb
  *
  * Context: any; never sleeps.
@@ -210,19 +278,23 @@ enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
 				     const char **reason, char *cb, size_t cbsz)
 {
 	unsigned long gen = dbr_generation();
+	char name[DBR_SYM_MAX];
 	enum dbr_class class;
 	const void *cb_fn;
 
 	if (!ops) {
 		*reason = "no importer ops (dma_buf_attach)";
-		strscpy(cb, "-", cbsz);
+		if (cb)
+			strscpy(cb, "-", cbsz);
 		return DBR_CLASS_LEGACY;
 	}
 	cb_fn = READ_ONCE(ops->DBR_ATTACH_OPS_CB);
 	if (cache_load(ops, cb_fn, gen, &class, reason, cb, cbsz))
 		return class;
-	class = classify_ops(ops, reason, cb, cbsz);
-	cache_store(ops, cb_fn, gen, class, *reason, cb);
+	class = classify_ops(ops, reason, name, sizeof(name));
+	cache_store(ops, cb_fn, gen, class, *reason, name);
+	if (cb)
+		strscpy(cb, name, cbsz);
 	return class;
 }
 
@@ -321,33 +393,36 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 	char cb[DBR_SYM_MAX];
 	const char *reason;
 
-	c = dbr_classify_importer(ops, &reason, cb, sizeof(cb));
-	atomic64_inc(&dbr_counters.checked);
-	atomic64_inc(&dbr_counters.by_class[c]);
+	c = dbr_classify_importer(ops, &reason, NULL, 0);
+	dbr_hot_inc(checked);
+	dbr_hot_inc(by_class[c]);
 	if (upstream && (c == DBR_CLASS_LEGACY || c == DBR_CLASS_NO_CALLBACK)) {
-		atomic64_inc(&dbr_counters.upstream);
+		dbr_hot_inc(upstream);
 		return 0;
 	}
 
 	v = dbr_decide(c, policy, strict);
 	switch (v) {
 	case DBR_VERDICT_ALLOW:
-		atomic64_inc(&dbr_counters.allowed);
+		dbr_hot_inc(allowed);
 		return 0;
 	case DBR_VERDICT_AUDIT:
-		atomic64_inc(&dbr_counters.audited);
+		dbr_hot_inc(audited);
 		break;
 	case DBR_VERDICT_REFUSE:
-		atomic64_inc(&dbr_counters.refused);
+		dbr_hot_inc(refused);
 		break;
 	}
 
 	importer = ops ?: (const void *)dev;
-	if (pair_first_sight(importer, exp) && __ratelimit(&dbr_log_rs))
-		pr_warn("%s: %s importer on %s (%s, callback %s) attaching to a %s buffer\n",
-			v == DBR_VERDICT_REFUSE ? "refused" : "audit",
-			dbr_class_name(c), dev ? dev_name(dev) : "?",
-			reason, cb, exp);
+	if (!pair_first_sight(importer, exp) || !__ratelimit(&dbr_log_rs))
+		return v == DBR_VERDICT_REFUSE ? -EOPNOTSUPP : 0;
+	/* The callback's name only for the log: no string work per attach. */
+	dbr_classify_importer(ops, &reason, cb, sizeof(cb));
+	pr_warn("%s: %s importer on %s (%s, callback %s) attaching to a %s buffer\n",
+		v == DBR_VERDICT_REFUSE ? "refused" : "audit",
+		dbr_class_name(c), dev ? dev_name(dev) : "?",
+		reason, cb, exp);
 	return v == DBR_VERDICT_REFUSE ? -EOPNOTSUPP : 0;
 }
 
@@ -547,8 +622,9 @@ void dbr_registry_show(struct seq_file *m)
 		char cb[DBR_SYM_MAX];
 		const char *reason;
 
-		if (ops && cache_load(ops, READ_ONCE(dbr_cache[i].cb_fn), gen,
-				      &class, &reason, cb, sizeof(cb)))
+		if (ops && cache_load_slot(&dbr_cache[i], ops,
+					   READ_ONCE(dbr_cache[i].cb_fn), gen,
+					   &class, &reason, cb, sizeof(cb)))
 			seq_printf(m, "cached %ps class=%s callback=%s reason=\"%s\"\n",
 				   ops, dbr_class_name(class), cb, reason);
 	}

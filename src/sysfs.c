@@ -46,7 +46,8 @@ static const struct attribute_group dbr_group = {
 
 struct dbr_counter_attr {
 	struct kobj_attribute kattr;
-	atomic64_t *v;
+	atomic64_t *v;		/* or, if NULL: */
+	size_t hot;		/* offset in struct dbr_hot_counters */
 };
 
 static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -55,23 +56,29 @@ static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
 	struct dbr_counter_attr *c = container_of(attr, struct dbr_counter_attr,
 						  kattr);
 
+	if (!c->v)
+		return sysfs_emit(buf, "%llu\n",
+				  (unsigned long long)dbr_hot_sum(c->hot));
 	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(c->v));
 }
 
 #define DBR_COUNTER(_name, _v) \
 	{ .kattr = __ATTR(_name, 0444, counter_show, NULL), .v = (_v) }
+#define DBR_HOT_COUNTER(_name, _field) \
+	{ .kattr = __ATTR(_name, 0444, counter_show, NULL), \
+	  .hot = offsetof(struct dbr_hot_counters, _field) }
 
 static struct dbr_counter_attr dbr_counter_attrs[] = {
-	DBR_COUNTER(attach_checked, &dbr_counters.checked),
-	DBR_COUNTER(attach_allowed, &dbr_counters.allowed),
-	DBR_COUNTER(attach_audited, &dbr_counters.audited),
-	DBR_COUNTER(attach_refused, &dbr_counters.refused),
-	DBR_COUNTER(attach_upstream, &dbr_counters.upstream),
-	DBR_COUNTER(class_legacy, &dbr_counters.by_class[DBR_CLASS_LEGACY]),
-	DBR_COUNTER(class_no_callback, &dbr_counters.by_class[DBR_CLASS_NO_CALLBACK]),
-	DBR_COUNTER(class_denied, &dbr_counters.by_class[DBR_CLASS_DENIED]),
-	DBR_COUNTER(class_allowed, &dbr_counters.by_class[DBR_CLASS_ALLOWED]),
-	DBR_COUNTER(class_revocable, &dbr_counters.by_class[DBR_CLASS_REVOCABLE]),
+	DBR_HOT_COUNTER(attach_checked, checked),
+	DBR_HOT_COUNTER(attach_allowed, allowed),
+	DBR_HOT_COUNTER(attach_audited, audited),
+	DBR_HOT_COUNTER(attach_refused, refused),
+	DBR_HOT_COUNTER(attach_upstream, upstream),
+	DBR_HOT_COUNTER(class_legacy, by_class[DBR_CLASS_LEGACY]),
+	DBR_HOT_COUNTER(class_no_callback, by_class[DBR_CLASS_NO_CALLBACK]),
+	DBR_HOT_COUNTER(class_denied, by_class[DBR_CLASS_DENIED]),
+	DBR_HOT_COUNTER(class_allowed, by_class[DBR_CLASS_ALLOWED]),
+	DBR_HOT_COUNTER(class_revocable, by_class[DBR_CLASS_REVOCABLE]),
 	DBR_COUNTER(revocations, &dbr_counters.revocations),
 	DBR_COUNTER(stale_mappings, &dbr_counters.stale),
 };

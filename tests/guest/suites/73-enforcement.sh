@@ -44,6 +44,10 @@ not() { ! "$@"; }
 hook_refuses() {
 	[ "$(dbr_scenario run legacy --unguarded --nomap | sed -n 's/^attach_err=//p')" = EOPNOTSUPP ]
 }
+# ... or lets it in: the attach really happened (not merely "not refused").
+hook_accepts() {
+	[ "$(dbr_scenario run legacy --unguarded --nomap | sed -n 's/^attach_err=//p')" = 0 ]
+}
 
 # --- load: fail_closed and the forced self-test failures --------------------
 unload_all
@@ -67,7 +71,7 @@ check_eq "CLI status exits 1 for a failed hook" "$(rc $CLI status)" 1
 check "and says so" grep -q "the hook is not enforcing: failed:" /tmp/out.txt
 modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer
 echo +dmabuf_revoke_exporter >$P/exporters
-check "failed state tells the truth: nothing is refused" not hook_refuses
+check "failed state tells the truth: nothing is refused" hook_accepts
 unload_all
 
 check "fail_closed=Y loads when the hook is proven" \
@@ -96,7 +100,7 @@ echo 0 >$KP
 check "kprobes off: the periodic canary fails within 5 s" wait_for 5 moved $H/canary_failures "$f0"
 check "hook/state says lost" state_is "lost: probe on dma_buf_dynamic_attach did not fire"
 check_eq "CLI status exits 1 while lost" "$(rc $CLI status)" 1
-check "lost state tells the truth: nothing is refused" not hook_refuses
+check "lost state tells the truth: nothing is refused" hook_accepts
 sleep 1
 check_eq "the log says it once, at KERN_CRIT" "$(nlog 'enforcement lost: probe on dma_buf_dynamic_attach did not fire')" 1
 echo 1 >$KP
@@ -120,7 +124,7 @@ if [ $OFFSITE = 1 ] && sh -c "echo 0 >$FT" 2>/tmp/ft.err; then
 	check_eq "no lost or restored line" "$(nlog 'enforcement lost'),$(nlog 'enforcement restored')" 0,0
 elif sh -c "echo 0 >$FT" 2>/tmp/ft.err; then
 	check "ftrace_enabled=0: hook/state says lost" wait_for 5 state_is "lost:"
-	check "nothing is refused meanwhile" not hook_refuses
+	check "nothing is refused meanwhile" hook_accepts
 	echo 1 >$FT
 	check "ftrace_enabled=1: armed again" wait_for 5 state_is "$ARMED"
 	check "and refusals work again" hook_refuses

@@ -2,6 +2,7 @@
 # Fetch, verify and extract the pinned Debian kernels of scripts/kernels.manifest.
 #
 #   scripts/kernels.sh fetch [KERNEL...]   download + sha256-verify + extract
+#                                          (<series>-debug: build, scripts/debug-kernel.sh)
 #   scripts/kernels.sh kdir KERNEL         print the headers dir (make KDIR=...)
 #   scripts/kernels.sh manifest            propose manifest lines: the newest release
 #                                          of each series, from Debian's signed indexes
@@ -75,6 +76,13 @@ fix_headers() {
 
 fetch_one() {
 	local k=$1 root stamp want deb
+	case $k in
+	*-debug)
+		# Built from source with the compiler of the series' Debian kernel.
+		fetch_one "${k%-debug}"
+		"$TOP/scripts/debug-kernel.sh" "$k"
+		return ;;
+	esac
 	root=$(kroot "$k")
 	stamp=$root/.manifest
 	want=$(grep -v '^#' "$MANIFEST" | awk -v k="$k" '$1==k')

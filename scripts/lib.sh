@@ -71,8 +71,22 @@ manifest_release() {
 	echo "$r"
 }
 
-# Extracted kernel tree (headers, vmlinuz, modules) of a manifest kernel.
-kroot() { echo "$CACHE/kernels/$1"; }
+# Debug kernels ("<series>-debug", scripts/debug-kernel.sh) are built from
+# Debian's linux-source, not extracted: their tree is keyed by the manifest
+# line (source .deb and its SHA-256) and the config fragment.
+debug_manifest_line() { awk -v k="$1" '!/^#/ && $1==k' "$MANIFEST"; }
+debug_key() {
+	{ debug_manifest_line "$1"; cat "$TOP/scripts/debug-kernel.config"; } |
+		sha256sum | cut -c1-12
+}
+
+# Extracted (or built) kernel tree (headers, vmlinuz, modules) of a manifest kernel.
+kroot() {
+	case $1 in
+	*-debug) echo "$CACHE/kernels/$1-$(debug_key "$1")" ;;
+	*) echo "$CACHE/kernels/$1" ;;
+	esac
+}
 kdir() { echo "$(kroot "$1")/usr/src/linux-headers-$(manifest_release "$1")"; }
 kmoddir() {
 	local r

@@ -2,7 +2,9 @@
 # Run a command with the compiler a kernel was built with.
 #
 #   scripts/toolchain.sh run KERNEL -- CMD...   run CMD for KERNEL's headers
-#   scripts/toolchain.sh ensure SUITE           build/cache a Debian userland
+#   scripts/toolchain.sh kbuild KERNEL -- CMD... the same, in a userland that
+#                                               can build a whole kernel
+#   scripts/toolchain.sh ensure SUITE [kbuild]  build/cache a Debian userland
 #
 # The compiler is read from the headers' CONFIG_CC_VERSION_TEXT, not from the
 # kernel version: gcc-12 kernels (bookworm) build on this host; gcc-14 kernels
@@ -13,6 +15,11 @@
 
 # bpftool: scripts/vfio-btf.sh reads vfio-pci-core's split BTF with it.
 USERLAND_PKGS=gcc-14,make,libc6-dev,libelf1t64,pahole,dpkg-dev,bc,kmod,bpftool
+# What a kernel build adds (scripts/debug-kernel.sh): kconfig's lexer and
+# parser, objtool's libelf, python3 (libbpf's bpf_helper_defs.h for
+# resolve_btfids). A userland of its own, so the module builds'
+# userland (and its cache key) stays as it is.
+KBUILD_PKGS=$USERLAND_PKGS,flex,bison,libelf-dev,python3
 suite_for_gcc() {
 	case $1 in
 	12) echo host ;;
@@ -23,14 +30,15 @@ suite_for_gcc() {
 
 # One directory per package list: worktrees with different lists share the
 # cache without rebuilding each other's userland under a running build.
-userland_dir() {
-	echo "$CACHE/userland/$1-$(printf '%s' "$USERLAND_PKGS" | sha256sum | cut -c1-8)"
+userland_dir() {	# userland_dir SUITE PKGS
+	echo "$CACHE/userland/$1-$(printf '%s' "$2" | sha256sum | cut -c1-8)"
 }
 
-ensure() {
-	local suite=$1 dir stamp
-	dir=$(userland_dir "$suite")
-	stamp="$USERLAND_PKGS"
+ensure() {	# ensure SUITE [kbuild]
+	local suite=$1 pkgs=$USERLAND_PKGS dir stamp
+	[ "${2:-}" = kbuild ] && pkgs=$KBUILD_PKGS
+	dir=$(userland_dir "$suite" "$pkgs")
+	stamp="$pkgs"
 	if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then
 		return
 	fi
@@ -38,7 +46,7 @@ ensure() {
 	log "userland $suite: creating with mmdebstrap"
 	rm -rf "$dir" "$dir.tar"
 	mkdir -p "$CACHE/userland"
-	mmdebstrap --quiet --variant=apt --include="$USERLAND_PKGS" "$suite" \
+	mmdebstrap --quiet --variant=apt --include="$pkgs" "$suite" \
 		"$dir.tar" "$(mirror debian)" >&2 || die "mmdebstrap $suite failed"
 	mkdir -p "$dir"
 	tar -C "$dir" -xf "$dir.tar"
@@ -72,8 +80,10 @@ chroot_run() {
 	' _ "$dir" "$@"
 }
 
-run() {
-	local k=$1 kd major suite
+run() {	# run [kbuild] KERNEL [--] CMD...
+	local k kd major suite pkgs=$USERLAND_PKGS flavour=
+	if [ "$1" = kbuild ]; then flavour=kbuild pkgs=$KBUILD_PKGS; shift; fi
+	k=$1
 	shift
 	[ "${1:-}" = "--" ] && shift
 	kd=$(kdir "$k")
@@ -83,9 +93,9 @@ run() {
 		command -v "gcc-$major" >/dev/null || die "host lacks gcc-$major"
 		"$@"
 	else
-		ensure "$suite"
+		ensure "$suite" $flavour
 		mkdir -p "$BUILD"
-		TOP=$TOP BUILD=$BUILD CACHE=$CACHE chroot_run "$(userland_dir "$suite")" "$@"
+		TOP=$TOP BUILD=$BUILD CACHE=$CACHE chroot_run "$(userland_dir "$suite" "$pkgs")" "$@"
 	fi
 }
 
@@ -93,6 +103,7 @@ cmd=${1:-}
 shift || true
 case $cmd in
 run) run "$@" ;;
+kbuild) run kbuild "$@" ;;
 ensure) ensure "$@" ;;
-*) die "usage: $0 run KERNEL -- CMD... | ensure SUITE" ;;
+*) die "usage: $0 run|kbuild KERNEL -- CMD... | ensure SUITE [kbuild]" ;;
 esac

@@ -156,6 +156,22 @@ else
 	esac
 fi
 
+# On a debug kernel the same boot must also fail for KASAN: the self-check
+# module reads freed memory when loaded with uaf=1 (tests/selfcheck).
+for dk in $kernels; do
+	case $dk in *-debug) ;; *) continue ;; esac
+	rm -rf "$BUILD/results/selfcheck-$dk"
+	if "$TOP/scripts/guest.sh" --selfcheck "$dk" >"$BUILD/results/selfcheck-$dk.txt" 2>&1; then
+		result fail "selfcheck $dk: harness passed a run that has a KASAN use-after-free"
+	elif grep -q 'BUG: KASAN: slab-use-after-free in dmabuf_revoke_selfcheck_uaf' \
+		"$BUILD/results/selfcheck-$dk/dmesg-bad.txt" 2>/dev/null &&
+		grep -q 'guest dmesg: ' "$BUILD/results/selfcheck-$dk/verdict"; then
+		result ok "selfcheck $dk: harness reports KASAN's use-after-free in guest dmesg"
+	else
+		result fail "selfcheck $dk: harness reports KASAN's use-after-free in guest dmesg (verdict: $(cat "$BUILD/results/selfcheck-$dk/verdict" 2>/dev/null || true))"
+	fi
+done
+
 echo
 echo "timings (s):"
 sed 's/^stage /  /' "$DMABUF_REVOKE_TIMINGS"

@@ -28,9 +28,18 @@ res=$BUILD/results/$k
 [ $demo -eq 1 ] && res=$BUILD/results/demo-$k
 [ $bench -eq 1 ] && res=$BUILD/results/bench-$k
 stage=$out/initramfs
+kconfig=$(kdir "$k")/.config
+kconfig_has() { grep -q "^$1=y" "$kconfig"; }
+# Per kernel: a debug kernel (KASAN, lockdep, kmemleak, ...) runs the same
+# suites several times slower under TCG. DMABUF_REVOKE_GUEST_TIMEOUT sets
+# the stock kernels' budget, DMABUF_REVOKE_GUEST_TIMEOUT_<kernel> (dots and
+# dashes as _, e.g. ..._7_3_debug) one kernel's.
 TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-600}
+case $k in *-debug) TIMEOUT=$((TIMEOUT * 4)) ;; esac
 # A full bench run (10,000 live attachments, every block) is long under TCG.
 [ $bench -eq 1 ] && TIMEOUT=${DMABUF_REVOKE_GUEST_TIMEOUT:-3600}
+tvar=DMABUF_REVOKE_GUEST_TIMEOUT_${k//[.-]/_}
+TIMEOUT=${!tvar:-$TIMEOUT}
 # Whatever happens below, no verdict of an earlier run is left to count.
 rm -rf "$res"
 
@@ -88,6 +97,48 @@ stage_libs() {
 	done
 }
 
+# The detectors KERNEL was built with, one word each, for the guest to
+# prove running (tests/guest/debug/99-kmemleak.sh, tests/selfcheck).
+detectors() {
+	local opt word
+	for opt in KASAN:kasan PROVE_LOCKING:lockdep DEBUG_KMEMLEAK:kmemleak UBSAN:ubsan \
+		DEBUG_OBJECTS:debug_objects DEBUG_LIST:debug_list; do
+		word=${opt#*:}
+		kconfig_has "CONFIG_${opt%%:*}" && echo "$word"
+	done
+	true
+}
+
+# pahole_field PAHOLE_OUTPUT STRUCT MEMBER: MEMBER's offset in STRUCT (member
+# lines end in "/* offset size */"). Here-strings, not pipes: awk exits early.
+pahole_field() {
+	awk -v s="$2" -v f="$3" '
+		$1 == "struct" && $2 == s && $3 == "{" {in_s = 1; next}
+		in_s && /^}/ {in_s = 0}
+		in_s && $0 ~ ("[ *]" f "(\\[[0-9]+\\])?;") {sub(/.*\/\* */, ""); print $1; exit}' <<<"$1"
+}
+
+# "name text.base text.size init_text.base init_text.size": offsets in
+# struct module of this kernel (its BTF, read by pahole), for the kprobe
+# event of tests/guest/debug/setup.sh. MOD_TEXT is mem[0], MOD_INIT_TEXT
+# mem[4] (enum mod_mem_type).
+module_layout() {
+	local kd pa name mem sz base size
+	kd=$(kdir "$k")
+	pa=$("$TOP/scripts/toolchain.sh" run "$k" -- pahole -C module,module_memory "$kd/vmlinux") ||
+		die "kernel $k: pahole cannot read struct module from $kd/vmlinux"
+	name=$(pahole_field "$pa" module name)
+	mem=$(pahole_field "$pa" module mem)
+	base=$(pahole_field "$pa" module_memory base)
+	size=$(pahole_field "$pa" module_memory size)
+	sz=$(awk '$1 == "struct" && $2 == "module_memory" {m = 1}
+		m && /\/\* size: / {sub(/.*size: */, ""); sub(/,.*/, ""); print; exit}' <<<"$pa")
+	if [ -z "$name" ] || [ -z "$mem" ] || [ -z "$sz" ] || [ -z "$base" ] || [ -z "$size" ]; then
+		die "kernel $k: struct module layout not found (name=$name mem=$mem sizeof=$sz base=$base size=$size)"
+	fi
+	echo "$name $((mem + base)) $((mem + size)) $((mem + 4 * sz + base)) $((mem + 4 * sz + size))"
+}
+
 make_initramfs() {
 	local m
 	rm -rf "$stage"
@@ -127,6 +178,14 @@ make_initramfs() {
 	echo "$rel" >"$stage/tests/expected/release"
 	cp "$out/conftest.txt" "$stage/tests/expected/conftest.txt"
 	cp "$out/vfio-btf.txt" "$stage/tests/expected/vfio-btf.txt" 2>/dev/null || true
+	detectors >"$stage/tests/expected/detectors"
+	# Debug kernels: module loads are recorded from the start (/init runs
+	# debug-setup.sh), and after the suites kmemleak is read.
+	if kconfig_has CONFIG_DEBUG_KMEMLEAK && [ $selfcheck -eq 0 ] && [ $demo -eq 0 ]; then
+		cp "$TOP/tests/guest/debug/setup.sh" "$stage/tests/debug-setup.sh"
+		cp "$TOP/tests/guest/debug/99-kmemleak.sh" "$stage/tests/suites/"
+		module_layout >"$stage/tests/expected/module-layout"
+	fi
 	index_modules
 	for m in $GUEST_MODULES; do stage_module "$m"; done
 	for m in $GUEST_OPTIONAL_MODULES; do

@@ -110,12 +110,13 @@ detectors() {
 }
 
 # pahole_field PAHOLE_OUTPUT STRUCT MEMBER: MEMBER's offset in STRUCT (member
-# lines end in "/* offset size */"). Here-strings, not pipes: awk exits early.
+# lines end in "/* offset size */", maybe after an __attribute__). Here-strings,
+# not pipes: awk exits early.
 pahole_field() {
 	awk -v s="$2" -v f="$3" '
 		$1 == "struct" && $2 == s && $3 == "{" {in_s = 1; next}
 		in_s && /^}/ {in_s = 0}
-		in_s && $0 ~ ("[ *]" f "(\\[[0-9]+\\])?;") {sub(/.*\/\* */, ""); print $1; exit}' <<<"$1"
+		in_s && $0 ~ ("[ *]" f "(\\[[0-9]+\\])?( __attribute__.*)?;") {sub(/.*\/\* */, ""); print $1; exit}' <<<"$1"
 }
 
 # "name text.base text.size init_text.base init_text.size": offsets in
@@ -125,13 +126,13 @@ pahole_field() {
 module_layout() {
 	local kd pa name mem sz base size
 	kd=$(kdir "$k")
-	pa=$("$TOP/scripts/toolchain.sh" run "$k" -- pahole -C module,module_memory "$kd/vmlinux") ||
+	pa=$("$TOP/scripts/toolchain.sh" run "$k" -- pahole -C module,module_memory "$kd/vmlinux" 2>/dev/null) ||
 		die "kernel $k: pahole cannot read struct module from $kd/vmlinux"
 	name=$(pahole_field "$pa" module name)
 	mem=$(pahole_field "$pa" module mem)
 	base=$(pahole_field "$pa" module_memory base)
 	size=$(pahole_field "$pa" module_memory size)
-	sz=$(awk '$1 == "struct" && $2 == "module_memory" {m = 1}
+	sz=$(awk '$1 == "struct" && $2 == "module_memory" && $3 == "{" {m = 1}
 		m && /\/\* size: / {sub(/.*size: */, ""); sub(/,.*/, ""); print; exit}' <<<"$pa")
 	if [ -z "$name" ] || [ -z "$mem" ] || [ -z "$sz" ] || [ -z "$base" ] || [ -z "$size" ]; then
 		die "kernel $k: struct module layout not found (name=$name mem=$mem sizeof=$sz base=$base size=$size)"

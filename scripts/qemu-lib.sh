@@ -57,9 +57,12 @@ judge_run() {
 	grep -q '^DMABUF_REVOKE_DMESG_DONE' "$res/dmesg.log" ||
 		reasons+=("guest dmesg incomplete")
 	[ $((pass + fail + skip)) -gt 0 ] || reasons+=("no test result at all")
-	# The console carries what dmesg may miss after a crash.
+	# The console carries what dmesg may miss after a crash. Not a bare
+	# "lockdep": a PROVE_RCU kernel says "RCU lockdep checking is enabled"
+	# at every boot; lockdep's reports are the WARNING:/BUG: lines and the
+	# phrases below.
 	cat "$res/dmesg.log" "$res/console.log" |
-		grep -nE 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU usage|Kernel panic' \
+		grep -nE 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|lockdep is turned off|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|Kernel panic' \
 			>"$res/dmesg-bad.txt" || true
 	[ ! -s "$res/dmesg-bad.txt" ] ||
 		reasons+=("guest dmesg: $(head -n1 "$res/dmesg-bad.txt" | cut -c1-150)")

@@ -13,7 +13,7 @@ check "selfcheck: a deliberately failing result" false
 check "selfcheck: load the WARNing module" modprobe dmabuf_revoke_selfcheck
 if [ $kasan -eq 1 ]; then
 	rmmod dmabuf_revoke_selfcheck
-	check "selfcheck: load it with uaf=1 (a use-after-free for KASAN)" \
+	check "selfcheck: load it with uaf=1 (a use-after-free for kasan)" \
 		modprobe dmabuf_revoke_selfcheck uaf=1
 fi
 ktap_done

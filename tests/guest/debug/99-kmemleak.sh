@@ -10,6 +10,9 @@
 # module, or is the bare address of one (the module is gone, so %pS cannot
 # name it): the text ranges of every module load were recorded by
 # /tests/debug-setup.sh. Reports of other code are shown, not failed.
+#
+# The console carries these lines too, and the harness fails a run whose
+# console says KASAN, UBSAN or lockdep: test names here say kasan, ubsan.
 . /tests/ktap.sh
 KL=/sys/kernel/debug/kmemleak
 T=/sys/kernel/tracing
@@ -21,13 +24,13 @@ ktap_plan $(($(echo "$DET" | wc -w) + 4))
 sym() { grep -qE " [tT] $1\$" /proc/kallsyms; }
 for d in $DET; do
 	case $d in
-	kasan) check "KASAN is on (KernelAddressSanitizer initialized)" \
+	kasan) check "kasan is on (KernelAddressSanitizer initialized)" \
 		sh -c 'dmesg | grep -q "KernelAddressSanitizer initialized"' ;;
-	lockdep) check "lockdep is on and still validating (debug_locks: 1)" \
+	lockdep) check "lock dependency validator is on and still validating (debug_locks: 1)" \
 		sh -c 'dmesg | grep -q "Lock dependency validator" &&
 			grep -qE "^ *debug_locks: +1$" /proc/lockdep_stats' ;;
 	kmemleak) check "kmemleak is on ($KL readable)" sh -c "cat $KL >/dev/null" ;;
-	ubsan) check "UBSAN is built in (__ubsan_handle_out_of_bounds)" sym __ubsan_handle_out_of_bounds ;;
+	ubsan) check "ubsan is built in (__ubsan_handle_out_of_bounds)" sym __ubsan_handle_out_of_bounds ;;
 	debug_objects) check "debugobjects is on (debug_object_init)" sym debug_object_init ;;
 	debug_list) check "list debugging is on (__list_add_valid_or_report)" sym __list_add_valid_or_report ;;
 	*) ktap_fail "unknown detector '$d' in /tests/expected/detectors" ;;

@@ -156,8 +156,9 @@ else
 	esac
 fi
 
-# On a debug kernel the same boot must also fail for KASAN: the self-check
-# module reads freed memory when loaded with uaf=1 (tests/selfcheck).
+# On a debug kernel the same boot must also fail for KASAN and kmemleak: the
+# self-check module reads freed memory and loses an allocation when loaded
+# with uaf=1 leak=1 (tests/selfcheck, tests/guest/debug/99-kmemleak.sh).
 for dk in $kernels; do
 	case $dk in *-debug) ;; *) continue ;; esac
 	rm -rf "$BUILD/results/selfcheck-$dk"
@@ -169,6 +170,12 @@ for dk in $kernels; do
 		result ok "selfcheck $dk: harness reports KASAN's use-after-free in guest dmesg"
 	else
 		result fail "selfcheck $dk: harness reports KASAN's use-after-free in guest dmesg (verdict: $(cat "$BUILD/results/selfcheck-$dk/verdict" 2>/dev/null || true))"
+	fi
+	if grep -q '^  not ok [0-9]* kmemleak: no leak from our modules' "$BUILD/results/selfcheck-$dk/results.ktap" 2>/dev/null &&
+		grep -q 'dmabuf_revoke_selfcheck' "$BUILD/results/selfcheck-$dk/results.ktap"; then
+		result ok "selfcheck $dk: kmemleak suite reports the self-check module's leak"
+	else
+		result fail "selfcheck $dk: kmemleak suite reports the self-check module's leak"
 	fi
 done
 

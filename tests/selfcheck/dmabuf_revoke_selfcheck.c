@@ -2,8 +2,9 @@
 /*
  * dmabuf_revoke_selfcheck: triggers one WARN on load so the harness's
  * dmesg scan can be shown to catch it; with uaf=1 also reads a freed
- * allocation, for KASAN on the debug kernels to report. Test-only; never
- * shipped.
+ * allocation, for KASAN on the debug kernels to report, and with leak=1
+ * loses one, for kmemleak to find once the module is gone. Test-only;
+ * never shipped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,6 +16,9 @@
 static bool uaf;
 module_param(uaf, bool, 0444);
 MODULE_PARM_DESC(uaf, "also read a freed allocation on load (for KASAN)");
+static bool leak;
+module_param(leak, bool, 0444);
+MODULE_PARM_DESC(leak, "also lose an allocation on load (for kmemleak)");
 
 static noinline void dmabuf_revoke_selfcheck_uaf(void)
 {
@@ -28,11 +32,29 @@ static noinline void dmabuf_revoke_selfcheck_uaf(void)
 	pr_info("deliberate use-after-free read: %d\n", READ_ONCE(p[8]));
 }
 
+/*
+ * Several, and no pointer printed: the last one may survive in a stack
+ * slot that kmemleak scans (a cached task stack), the others cannot.
+ */
+static noinline void dmabuf_revoke_selfcheck_leak(void)
+{
+	void *p;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		p = kmalloc(48, GFP_KERNEL);
+		OPTIMIZER_HIDE_VAR(p);
+	}
+	pr_info("deliberately lost 16 allocations\n");
+}
+
 static int __init dmabuf_revoke_selfcheck_init(void)
 {
 	WARN(1, "deliberate warning for the harness self-check\n");
 	if (uaf)
 		dmabuf_revoke_selfcheck_uaf();
+	if (leak)
+		dmabuf_revoke_selfcheck_leak();
 	return 0;
 }
 
@@ -43,5 +65,5 @@ static void __exit dmabuf_revoke_selfcheck_exit(void)
 module_init(dmabuf_revoke_selfcheck_init);
 module_exit(dmabuf_revoke_selfcheck_exit);
 
-MODULE_DESCRIPTION("dmabuf-revoke: harness self-check (WARNs on load, uaf=1: a use-after-free)");
+MODULE_DESCRIPTION("dmabuf-revoke: harness self-check (WARNs on load; uaf=1, leak=1: memory bugs)");
 MODULE_LICENSE("GPL");

@@ -7,6 +7,9 @@
 # do_init_module, with the struct module offsets the host read from this
 # kernel's BTF (/tests/expected/module-layout: name, mem[MOD_TEXT].base
 # and .size, mem[MOD_INIT_TEXT].base and .size).
+# The boot log as it is now, for 99-kmemleak.sh to find the detectors'
+# start-up lines in even if the ring buffer wraps.
+dmesg >/tmp/dmesg.boot
 T=/sys/kernel/tracing
 [ -d $T/events ] || mount -t tracefs tracefs $T || { echo "debug-setup: no tracefs"; exit 1; }
 read -r name tb ts ib is </tests/expected/module-layout || { echo "debug-setup: no module layout"; exit 1; }

@@ -55,12 +55,70 @@ else
 	result fail "kernel sources are checkpatch --no-tree -f clean"
 fi
 
+# Guests run GJOBS at a time: a test guest is one TCG thread, so one guest
+# leaves a core idle. Each writes a log, printed (and counted) in the order
+# the guests were started, once all have finished; every guest has its own
+# timeout (guest.sh, dkms-guest.sh), so the pool cannot hang.
+GJOBS=${DMABUF_REVOKE_GUEST_JOBS:-$(nproc)}
+case $GJOBS in '' | *[!0-9]* | 0) die "DMABUF_REVOKE_GUEST_JOBS='$GJOBS': not a positive number" ;; esac
+GUEST_PIDS=() GUEST_LOGS=() GUEST_NAMES=()
+pool_run() {	# pool_run NAME LOG CMD...: start CMD once a slot is free
+	local name=$1 logf=$2 live p
+	shift 2
+	while :; do
+		live=0
+		for p in "${GUEST_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && live=$((live + 1)); done
+		[ "$live" -lt "$GJOBS" ] && break
+		wait -n 2>/dev/null || sleep 1
+	done
+	log "=== $name: started (log: ${logf#"$BUILD"/})"
+	"$@" >"$logf" 2>&1 &
+	GUEST_PIDS+=($!) GUEST_LOGS+=("$logf") GUEST_NAMES+=("$name")
+}
+pool_wait() {	# pool_wait: every guest finished; their logs, in order
+	local i
+	for i in "${!GUEST_PIDS[@]}"; do
+		wait "${GUEST_PIDS[$i]}" || true
+		log "=== ${GUEST_NAMES[$i]}: finished"
+		cat "${GUEST_LOGS[$i]}"
+	done
+}
+
+# A debug kernel (<series>-debug) not in the cache is built from source
+# (scripts/debug-kernel.sh, niced) in the background from the start, once
+# its series' Debian kernel (whose compiler it uses) is fetched; the other
+# kernels go on meanwhile and it joins the loop last.
+declare -A DEBUG_BUILD=()
+later=
 for k in $kernels; do
+	case $k in *-debug) ;; *) continue ;; esac
+	if "$TOP/scripts/debug-kernel.sh" "$k" --cached 2>/dev/null; then continue; fi
+	if ! stage "fetch-${k%-debug}" fetch_kernel "${k%-debug}"; then continue; fi
+	log "=== kernel $k: not cached, building it in the background (log: results/fetch-$k.log)"
+	stage "fetch-$k" "$TOP/scripts/kernels.sh" fetch "$k" >"$BUILD/results/fetch-$k.log" 2>&1 &
+	DEBUG_BUILD[$k]=$!
+	later="$later $k"
+done
+# A cached debug kernel's guest is the longest: it starts first.
+ordered=
+for k in $kernels; do
+	case " $later " in *" $k "*) continue ;; esac
+	case $k in *-debug) ordered="$k $ordered" ;; *) ordered="$ordered $k" ;; esac
+done
+
+for k in $ordered $later; do
 	manifest_release "$k" >/dev/null
 	log "=== kernel $k ($(manifest_release "$k"))"
 	# A pinned package gone from the mirror fails here, naming it and
 	# `scripts/kernels.sh manifest`: that kernel is not tested, and says so.
-	if ! stage "fetch-$k" fetch_kernel "$k"; then
+	if [ -n "${DEBUG_BUILD[$k]:-}" ]; then
+		log "kernel $k: waiting for its build"
+		if ! wait "${DEBUG_BUILD[$k]}"; then
+			tail -n 20 "$BUILD/results/fetch-$k.log" >&2
+			result fail "$k: build from Debian's linux-source: $(sed -n '/^error: /{s///p;q}' "$BUILD/results/fetch-$k.log")"
+			continue
+		fi
+	elif ! stage "fetch-$k" fetch_kernel "$k"; then
 		result fail "$k: fetch and verify: $(sed -n '/^error: /{s///p;q}' "$BUILD/results/fetch-$k.log")"
 		continue
 	fi
@@ -75,12 +133,8 @@ for k in $kernels; do
 	fi
 	# No verdict a previous run left may count for this one.
 	rm -rf "$BUILD/results/$k"
-	"$TOP/scripts/guest.sh" "$k" || true
-	if [ -f "$BUILD/results/$k/counts" ]; then
-		add_counts "$BUILD/results/$k/counts"
-	else
-		result fail "$k: guest run produced no counts"
-	fi
+	pool_run "kernel $k guest" "$BUILD/results/guest-$k.log" "$TOP/scripts/guest.sh" "$k"
+	GUEST_KERNELS="${GUEST_KERNELS:-} $k"
 done
 
 # Packaging and the real install flow: the .debs (dpkg-buildpackage), then
@@ -88,15 +142,16 @@ done
 # dkms add/build/install/remove and apt install/purge (scripts/dkms-guest.sh).
 # DMABUF_REVOKE_DKMS_KERNELS overrides which kernels (default: 6.1 and 7.0
 # when they are in the run; "none" skips the guest flow).
+dkms_kernels=
 if stage deb "$TOP/scripts/deb.sh"; then
 	result ok "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
 	rc=0
 	"$TOP/tests/dkms/conf-test.sh" >"$BUILD/results/dkms-conf.tap" 2>&1 || rc=$?
 	cat "$BUILD/results/dkms-conf.tap"
 	tap_count dkms-conf "$BUILD/results/dkms-conf.tap" "$rc"
-	# One flow per kernel, both guests at once: the by-hand DKMS flow on
-	# 6.1 (bookworm), apt + dh-dkms on 7.0 (trixie). Naming kernels in
-	# DMABUF_REVOKE_DKMS_KERNELS runs both flows on each of them.
+	# One flow per kernel: the by-hand DKMS flow on 6.1 (bookworm), apt +
+	# dh-dkms on 7.0 (trixie). Naming kernels in DMABUF_REVOKE_DKMS_KERNELS
+	# runs both flows on each of them.
 	dkms_kernels=${DMABUF_REVOKE_DKMS_KERNELS:-}
 	declare -A dkms_suites=()
 	if [ -z "$dkms_kernels" ]; then
@@ -107,75 +162,95 @@ if stage deb "$TOP/scripts/deb.sh"; then
 	fi
 	[ "$dkms_kernels" = none ] && dkms_kernels=
 	for k in $dkms_kernels; do
-		log "=== DKMS install flow (${dkms_suites[$k]:-dkms deb}) in a Debian guest, kernel $k"
 		rm -rf "$BUILD/results/dkms-$k"
 		DMABUF_REVOKE_DEB_FRESH=1 DMABUF_REVOKE_DKMS_SUITES="${dkms_suites[$k]:-dkms deb}" \
-			"$TOP/scripts/dkms-guest.sh" "$k" >"$BUILD/results/dkms-$k.log" 2>&1 &
-	done
-	wait
-	for k in $dkms_kernels; do
-		cat "$BUILD/results/dkms-$k.log"
-		if [ -f "$BUILD/results/dkms-$k/counts" ]; then
-			add_counts "$BUILD/results/dkms-$k/counts"
-		else
-			result fail "dkms-$k: guest install flow produced no counts"
-		fi
+			pool_run "DKMS install flow (${dkms_suites[$k]:-dkms deb}) in a Debian guest, kernel $k" \
+			"$BUILD/results/dkms-$k.log" "$TOP/scripts/dkms-guest.sh" "$k"
 	done
 else
 	result fail "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
 fi
 
+# The harness must be able to fail: a failing test and a WARN in one boot;
+# on a debug kernel, also KASAN's use-after-free and kmemleak's report of
+# the self-check module's lost allocations (uaf=1 leak=1).
+first_stock() {	# the first kernel of the run that is not a debug kernel
+	local k
+	for k in $kernels; do
+		case $k in *-debug) ;; *) echo "$k"; return ;; esac
+	done
+}
+sk=7.0
+case " $kernels " in *" 7.0 "*) ;; *) sk=$(first_stock) ;; esac
+selfchecks=
+for k in $sk $GUEST_KERNELS; do
+	case $k in "$sk" | *-debug) ;; *) continue ;; esac
+	case " $selfchecks " in *" $k "*) continue ;; esac
+	[ -f "$BUILD/$k/conftest.txt" ] || continue
+	selfchecks="$selfchecks $k"
+	rm -rf "$BUILD/results/selfcheck-$k"
+	pool_run "self-check guest, kernel $k" "$BUILD/results/selfcheck-$k.txt" \
+		"$TOP/scripts/guest.sh" --selfcheck "$k"
+done
+
 # The bench (make bench) is not a test: only a tiny run on one kernel that
 # must complete and print its table; nothing judges a time.
-bk=${kernels%% *}
-if [ -d "$BUILD/$bk/bench" ] &&
-	"$TOP/scripts/bench.sh" --smoke --prebuilt "$bk" >"$BUILD/results/bench-smoke.txt" 2>&1 &&
-	grep -q '^CASE ' "$BUILD/bench/smoke-$bk.txt" &&
-	grep -q "^bench: $bk cycle-guarded ratio=" "$BUILD/bench/smoke-$bk.bench"; then
+bk=$(first_stock)
+rm -f "$BUILD/bench/smoke-$bk.txt" "$BUILD/bench/smoke-$bk.bench"
+if [ -n "$bk" ] && [ -d "$BUILD/$bk/bench" ]; then
+	pool_run "bench smoke, kernel $bk" "$BUILD/results/bench-smoke.txt" \
+		"$TOP/scripts/bench.sh" --smoke --prebuilt "$bk"
+fi
+
+pool_wait
+
+for k in ${GUEST_KERNELS:-}; do
+	if [ -f "$BUILD/results/$k/counts" ]; then
+		add_counts "$BUILD/results/$k/counts"
+	else
+		result fail "$k: guest run produced no counts"
+	fi
+done
+for k in $dkms_kernels; do
+	if [ -f "$BUILD/results/dkms-$k/counts" ]; then
+		add_counts "$BUILD/results/dkms-$k/counts"
+	else
+		result fail "dkms-$k: guest install flow produced no counts"
+	fi
+done
+if [ -n "$bk" ] && grep -q '^CASE ' "$BUILD/bench/smoke-$bk.txt" 2>/dev/null &&
+	grep -q "^bench: $bk cycle-guarded ratio=" "$BUILD/bench/smoke-$bk.bench" 2>/dev/null; then
 	result ok "bench: smoke run on $bk completes and prints its table"
 else
 	tail -n 20 "$BUILD/results/bench-smoke.txt" 2>/dev/null || true
-	result fail "bench: smoke run on $bk completes and prints its table (log: results/bench-smoke.txt)"
+	result fail "bench: smoke run on ${bk:-(no stock kernel)} completes and prints its table (log: results/bench-smoke.txt)"
 fi
-
-# The harness must be able to fail: a failing test and a WARN in one boot.
-sk=7.0
-case " $kernels " in *" 7.0 "*) ;; *) sk=${kernels%% *} ;; esac
-rm -rf "$BUILD/results/selfcheck-$sk"
-if "$TOP/scripts/guest.sh" --selfcheck "$sk" >"$BUILD/results/selfcheck.txt" 2>&1; then
-	result fail "selfcheck: harness passed a run that has a failing test and a WARN"
-else
-	v=$(cat "$BUILD/results/selfcheck-$sk/verdict" 2>/dev/null || true)
+for k in $selfchecks; do
+	v=$(cat "$BUILD/results/selfcheck-$k/verdict" 2>/dev/null || true)
+	case $v in
+	"") result fail "selfcheck $k: the self-check guest left no verdict" ; continue ;;
+	ok*) result fail "selfcheck $k: harness passed a run that has a failing test and a WARN" ;;
+	esac
 	case $v in *"test failed: 2 selfcheck: a deliberately failing result"*)
-		result ok "selfcheck: harness reports the deliberately failing test" ;;
-	*) result fail "selfcheck: harness reports the deliberately failing test (verdict: $v)" ;;
+		result ok "selfcheck $k: harness reports the deliberately failing test" ;;
+	*) result fail "selfcheck $k: harness reports the deliberately failing test (verdict: $v)" ;;
 	esac
 	case $v in *"guest dmesg: "*"WARNING:"*)
-		result ok "selfcheck: harness reports the WARNING in guest dmesg" ;;
-	*) result fail "selfcheck: harness reports the WARNING in guest dmesg (verdict: $v)" ;;
+		result ok "selfcheck $k: harness reports the WARNING in guest dmesg" ;;
+	*) result fail "selfcheck $k: harness reports the WARNING in guest dmesg (verdict: $v)" ;;
 	esac
-fi
-
-# On a debug kernel the same boot must also fail for KASAN and kmemleak: the
-# self-check module reads freed memory and loses an allocation when loaded
-# with uaf=1 leak=1 (tests/selfcheck, tests/guest/debug/99-kmemleak.sh).
-for dk in $kernels; do
-	case $dk in *-debug) ;; *) continue ;; esac
-	rm -rf "$BUILD/results/selfcheck-$dk"
-	if "$TOP/scripts/guest.sh" --selfcheck "$dk" >"$BUILD/results/selfcheck-$dk.txt" 2>&1; then
-		result fail "selfcheck $dk: harness passed a run that has a KASAN use-after-free"
-	elif grep -q 'BUG: KASAN: slab-use-after-free in dmabuf_revoke_selfcheck_uaf' \
-		"$BUILD/results/selfcheck-$dk/dmesg-bad.txt" 2>/dev/null &&
-		grep -q 'guest dmesg: ' "$BUILD/results/selfcheck-$dk/verdict"; then
-		result ok "selfcheck $dk: harness reports KASAN's use-after-free in guest dmesg"
+	case $k in *-debug) ;; *) continue ;; esac
+	if grep -q 'BUG: KASAN: slab-use-after-free in dmabuf_revoke_selfcheck_uaf' \
+		"$BUILD/results/selfcheck-$k/dmesg-bad.txt" 2>/dev/null; then
+		result ok "selfcheck $k: harness reports KASAN's use-after-free in guest dmesg"
 	else
-		result fail "selfcheck $dk: harness reports KASAN's use-after-free in guest dmesg (verdict: $(cat "$BUILD/results/selfcheck-$dk/verdict" 2>/dev/null || true))"
+		result fail "selfcheck $k: harness reports KASAN's use-after-free in guest dmesg (verdict: $v)"
 	fi
-	if grep -q '^  not ok [0-9]* kmemleak: no leak from our modules' "$BUILD/results/selfcheck-$dk/results.ktap" 2>/dev/null &&
-		grep -q 'dmabuf_revoke_selfcheck' "$BUILD/results/selfcheck-$dk/results.ktap"; then
-		result ok "selfcheck $dk: kmemleak suite reports the self-check module's leak"
+	if grep -q '^  not ok [0-9]* kmemleak: no leak from our modules' "$BUILD/results/selfcheck-$k/results.ktap" 2>/dev/null &&
+		grep -q 'dmabuf_revoke_selfcheck' "$BUILD/results/selfcheck-$k/results.ktap"; then
+		result ok "selfcheck $k: kmemleak suite reports the self-check module's leak"
 	else
-		result fail "selfcheck $dk: kmemleak suite reports the self-check module's leak"
+		result fail "selfcheck $k: kmemleak suite reports the self-check module's leak"
 	fi
 done
 

@@ -14,9 +14,15 @@
 # and is used only once .manifest is written, at the very end.
 . "$(dirname "$0")/lib.sh"
 
-k=${1:?usage: debug-kernel.sh KERNEL [--config-only]}
-config_only=0
-[ "${2:-}" = --config-only ] && config_only=1
+# --cached: only say (exit status) whether the build is in the cache.
+k=${1:?usage: debug-kernel.sh KERNEL [--config-only|--cached]}
+config_only=0 cached_only=0
+case ${2:-} in
+'') ;;
+--config-only) config_only=1 ;;
+--cached) cached_only=1 ;;
+*) die "debug-kernel.sh: unknown option '$2' (--config-only or --cached)" ;;
+esac
 # toolchain.sh enters the build userland at the current directory.
 cd "$TOP" || exit 1
 base=${k%-debug}
@@ -36,6 +42,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key_text" ]; then
 	log "kernel $k: cached ($root)"
 	exit 0
 fi
+[ $cached_only -eq 0 ] || exit 1
 
 # The stage functions run under `stage`, where set -e does not apply:
 # every step checks its own status.

@@ -27,7 +27,14 @@ res=$BUILD/results/$k
 [ $selfcheck -eq 1 ] && res=$BUILD/results/selfcheck-$k
 [ $demo -eq 1 ] && res=$BUILD/results/demo-$k
 [ $bench -eq 1 ] && res=$BUILD/results/bench-$k
-stage=$out/initramfs
+# One staging tree and image per mode: make check runs a kernel's suites,
+# its self-check and its bench smoke at the same time.
+mode=test
+[ $selfcheck -eq 1 ] && mode=selfcheck
+[ $demo -eq 1 ] && mode=demo
+[ $bench -eq 1 ] && mode=bench
+stage=$out/initramfs-$mode
+cpio=$out/initramfs-$mode.cpio
 kconfig=$(kdir "$k")/.config
 kconfig_has() { grep -q "^$1=y" "$kconfig"; }
 # Per kernel: a debug kernel (KASAN, lockdep, kmemleak, ...) runs the same
@@ -196,12 +203,10 @@ make_initramfs() {
 	done
 	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$rel/" 2>/dev/null || true
 	depmod -b "$stage" "$rel"
-	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$cpio"
 }
 
-# A debug kernel logs far more (lockdep, kmemleak, KASAN), and its small
-# allnoconfig log buffer would lose the boot lines by the end of the run.
-# init_on_alloc=1: kmalloc() memory keeps the stale free-list pointers of
+# Debug kernels, init_on_alloc=1: kmalloc() memory keeps the stale free-list pointers of
 # its last life otherwise, and kmemleak's conservative scan takes those for
 # references (a leaked object stays "referenced" by its neighbour).
 APPEND=
@@ -232,7 +237,7 @@ boot() {
 		-serial "file:$res/console.log" \
 		-serial "file:$res/results.ktap" \
 		-serial "file:$res/dmesg.log" \
-		-kernel "$vmlinuz" -initrd "$out/initramfs.cpio" \
+		-kernel "$vmlinuz" -initrd "$cpio" \
 		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init log_buf_len=16M noirqdebug$APPEND" \
 		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
 	echo "$rc" >"$res/qemu.rc"

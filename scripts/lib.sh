@@ -8,7 +8,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${DMABUF_REVOKE_CACHE:-${HOME:-/root}/.cache/dmabuf-revoke}
 BUILD=${DMABUF_REVOKE_BUILD:-$TOP/build}
 MANIFEST=${DMABUF_REVOKE_MANIFEST:-$TOP/scripts/kernels.manifest}
-DEFAULT_KERNELS="6.1 6.12 6.12-rt 7.0 7.2 7.3 7.3-rt"
+DEFAULT_KERNELS="6.1 6.12 6.12-rt 7.0 7.2 7.3 7.3-rt 7.3-debug"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	int want[DBR_BPF_NPROGS] = { 0 }, any = 0, i, c, rc, key = 0, err;
 	struct dbr_bpf_counts counts;
 	struct bpf_object *obj;
-	struct bpf_map *bss = NULL, *m;
+	struct bpf_map *map;
 
 	while ((c = getopt(argc, argv, "+exa")) != -1) {
 		switch (c) {
@@ -154,22 +154,16 @@ int main(int argc, char **argv)
 			return failed(step, errno);
 		}
 	}
-	bpf_object__for_each_map(m, obj) {
-		const char *n = bpf_map__name(m);
-		size_t l = strlen(n);
-
-		if (bpf_map__is_internal(m) && l >= 4 && !strcmp(n + l - 4, ".bss"))
-			bss = m;
-	}
-	if (!bss || bpf_map__value_size(bss) != sizeof(counts))
-		return failed("bss", ENOENT);
+	map = bpf_object__find_map_by_name(obj, "dbr_counts");
+	if (!map || bpf_map__value_size(map) != sizeof(counts))
+		return failed("map", ENOENT);
 	printf("bpf_load=0\n");
 
 	rc = run_cmd(argv + optind);
 
 	/* Read while still attached, then detach: the counts are final. */
 	memset(&counts, 0, sizeof(counts));
-	err = bpf_map__lookup_elem(bss, &key, sizeof(key), &counts, sizeof(counts), 0);
+	err = bpf_map__lookup_elem(map, &key, sizeof(key), &counts, sizeof(counts), 0);
 	for (i = 0; i < DBR_BPF_NPROGS; i++)
 		bpf_link__destroy(links[i]);
 	printf("bpf_cmd_rc=%d\n", rc);

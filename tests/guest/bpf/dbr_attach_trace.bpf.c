@@ -7,6 +7,7 @@
  * arguments are read as integers.
  */
 #include <linux/types.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 

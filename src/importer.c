@@ -23,6 +23,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -45,6 +46,7 @@ struct dbr_imp_file {
 struct dbr_imp {
 	u32 mode;
 	bool reused_ops;	/* holds a dbr_imp_reused_ops user count */
+	struct pci_dev *pdev;	/* DBR_IMP_PCI_DEV: attached as it (a ref) */
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
 	/* Below: under dmabuf->resv. */
@@ -221,6 +223,7 @@ static void dbr_imp_destroy(struct dbr_imp *imp)
 	dma_buf_put(imp->dmabuf);
 	if (imp->reused_ops)
 		dbr_imp_reused_put();
+	pci_dev_put(imp->pdev);
 	kfree(imp);
 }
 
@@ -242,17 +245,57 @@ static int dbr_imp_pin_locked(struct dbr_imp *imp)
 	return 0;
 }
 
+/*
+ * DBR_IMP_PCI_DEV's fields: 0 without the flag, a struct that has them (not
+ * DBR_IMP_IMPORT_V1) with it, no reserved bits.
+ */
+static int dbr_imp_check_pci_args(const struct dbr_imp_import *args,
+				  size_t size)
+{
+	bool given = args->pci_domain || args->pci_bus || args->pci_devfn;
+
+	if (args->reserved) {
+		pr_warn_ratelimited("import: reserved field is %#x, not 0\n",
+				    args->reserved);
+		return -EINVAL;
+	}
+	if (!(args->flags & DBR_IMP_PCI_DEV)) {
+		if (!given)
+			return 0;
+		pr_warn_ratelimited("import: PCI device %04x:%02x:%02x.%d given without DBR_IMP_PCI_DEV\n",
+				    args->pci_domain, args->pci_bus,
+				    PCI_SLOT(args->pci_devfn),
+				    PCI_FUNC(args->pci_devfn));
+		return -EINVAL;
+	}
+	if (size < sizeof(*args)) {
+		pr_warn_ratelimited("import: DBR_IMP_PCI_DEV needs the %zu-byte struct (DBR_IMP_IMPORT), got %zu bytes\n",
+				    sizeof(*args), size);
+		return -EINVAL;
+	}
+	if (args->pci_domain > INT_MAX) {
+		pr_warn_ratelimited("import: PCI domain %#x out of range\n",
+				    args->pci_domain);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * @size: the struct the caller passed, from the command number: the full
+ * one or the original 16 bytes (DBR_IMP_IMPORT_V1, fields after id are 0).
+ */
 static long dbr_imp_import(struct dbr_imp_file *f,
-			   struct dbr_imp_import __user *uarg)
+			   struct dbr_imp_import __user *uarg, size_t size)
 {
 	struct device *dev = dbr_imp_misc.this_device;
-	struct dbr_imp_import args;
+	struct dbr_imp_import args = {};
 	const struct dma_buf_attach_ops *ops;
 	struct dma_buf_attachment *attach;
 	struct dbr_imp *imp;
 	int id, ret;
 
-	if (copy_from_user(&args, uarg, sizeof(args)))
+	if (copy_from_user(&args, uarg, size))
 		return -EFAULT;
 	ret = dbr_imp_check_mode("import", args.mode);
 	if (ret)
@@ -262,11 +305,29 @@ static long dbr_imp_import(struct dbr_imp_file *f,
 				    args.flags & ~DBR_IMP_FLAGS_ALL);
 		return -EINVAL;
 	}
+	ret = dbr_imp_check_pci_args(&args, size);
+	if (ret)
+		return ret;
 
 	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
 	if (!imp)
 		return -ENOMEM;
 	imp->mode = args.mode;
+
+	if (args.flags & DBR_IMP_PCI_DEV) {
+		imp->pdev = pci_get_domain_bus_and_slot(args.pci_domain,
+							args.pci_bus,
+							args.pci_devfn);
+		if (!imp->pdev) {
+			pr_warn_ratelimited("import: no PCI device %04x:%02x:%02x.%d\n",
+					    args.pci_domain, args.pci_bus,
+					    PCI_SLOT(args.pci_devfn),
+					    PCI_FUNC(args.pci_devfn));
+			ret = -EINVAL;
+			goto err_free;
+		}
+		dev = &imp->pdev->dev;
+	}
 
 	imp->dmabuf = dma_buf_get(args.fd);
 	if (IS_ERR(imp->dmabuf)) {
@@ -294,8 +355,8 @@ static long dbr_imp_import(struct dbr_imp_file *f,
 		attach = dma_buf_dynamic_attach(imp->dmabuf, dev, ops, imp);
 	if (IS_ERR(attach)) {
 		ret = PTR_ERR(attach);
-		pr_info_ratelimited("import: %s attach to %s refused: %d\n",
-				    dbr_imp_mode_names[args.mode],
+		pr_info_ratelimited("import: %s attach as %s to %s refused: %d\n",
+				    dbr_imp_mode_names[args.mode], dev_name(dev),
 				    imp->dmabuf->exp_name, ret);
 		goto err_put;
 	}
@@ -321,7 +382,7 @@ static long dbr_imp_import(struct dbr_imp_file *f,
 		goto err_destroy;
 	}
 	args.id = id;
-	if (copy_to_user(uarg, &args, sizeof(args))) {
+	if (copy_to_user(uarg, &args, size)) {
 		/*
 		 * The id was visible: a RELEASE of it may have raced us here
 		 * and destroyed the import already. Only the one who removes
@@ -346,6 +407,7 @@ err_put:
 		dbr_imp_reused_put();
 	dma_buf_put(imp->dmabuf);
 err_free:
+	pci_dev_put(imp->pdev);
 	kfree(imp);
 	return ret;
 }
@@ -502,7 +564,8 @@ static long dbr_imp_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case DBR_IMP_IMPORT:
-		return dbr_imp_import(f, uarg);
+	case DBR_IMP_IMPORT_V1:
+		return dbr_imp_import(f, uarg, _IOC_SIZE(cmd));
 	case DBR_IMP_STATUS:
 		return dbr_imp_status(f, uarg);
 	case DBR_IMP_REMAP:
@@ -564,6 +627,11 @@ static struct miscdevice dbr_imp_misc = {
 static int __init dmabuf_revoke_importer_init(void)
 {
 	int ret;
+
+	/* Old binaries pass the struct up to and including id. */
+	BUILD_BUG_ON(offsetof(struct dbr_imp_import, pci_domain) !=
+		     DBR_IMP_IMPORT_V1_SIZE);
+	BUILD_BUG_ON(DBR_IMP_IMPORT == DBR_IMP_IMPORT_V1);
 
 	ret = misc_register(&dbr_imp_misc);
 	if (ret)

@@ -46,13 +46,32 @@ enum dbr_imp_mode {
  * callback still uses the table).
  */
 #define DBR_IMP_REUSED_OPS	(1u << 1)
-#define DBR_IMP_FLAGS_ALL	(DBR_IMP_NO_MAP | DBR_IMP_REUSED_OPS)
+/*
+ * Attach as the PCI device pci_domain:pci_bus:pci_devfn (a reference is held
+ * until the import goes away) instead of as this module's own non-PCI
+ * device, the way a PCI peer importer does. Exporters that map only for a
+ * PCI peer with a P2P path (vfio-pci: pci_p2pdma_map_type()) then map; the
+ * exporting device itself always has one. EINVAL (the kernel log names it)
+ * if there is no such device. Needs the full struct: DBR_IMP_IMPORT, not
+ * DBR_IMP_IMPORT_V1.
+ */
+#define DBR_IMP_PCI_DEV		(1u << 2)
+#define DBR_IMP_FLAGS_ALL	(DBR_IMP_NO_MAP | DBR_IMP_REUSED_OPS | \
+				 DBR_IMP_PCI_DEV)
 
 struct dbr_imp_import {
 	__s32 fd;		/* in: dma-buf fd */
 	__u32 mode;		/* in: enum dbr_imp_mode */
 	__u32 flags;		/* in: DBR_IMP_* */
 	__u32 id;		/* out: handle for the calls below (> 0) */
+	/*
+	 * in: the device of DBR_IMP_PCI_DEV; all 0 without that flag. Not in
+	 * the original 16-byte struct (DBR_IMP_IMPORT_V1).
+	 */
+	__u32 pci_domain;	/* PCI domain (segment) */
+	__u8 pci_bus;
+	__u8 pci_devfn;		/* (slot << 3) | function */
+	__u16 reserved;		/* 0 */
 };
 
 struct dbr_imp_status {
@@ -93,6 +112,13 @@ struct dbr_imp_register {
 
 #define DBR_IMP_IOC_MAGIC	'y'
 #define DBR_IMP_IMPORT	_IOWR(DBR_IMP_IOC_MAGIC, 0x00, struct dbr_imp_import)
+/*
+ * The same command as built against the original struct (fd, mode, flags,
+ * id; 16 bytes): old binaries keep working, without DBR_IMP_PCI_DEV.
+ */
+#define DBR_IMP_IMPORT_V1_SIZE	16
+#define DBR_IMP_IMPORT_V1 \
+	_IOC(_IOC_READ | _IOC_WRITE, DBR_IMP_IOC_MAGIC, 0x00, DBR_IMP_IMPORT_V1_SIZE)
 #define DBR_IMP_STATUS	_IOWR(DBR_IMP_IOC_MAGIC, 0x01, struct dbr_imp_status)
 /*
  * Argument: id. Maps again if not mapped; fails (and records the error in

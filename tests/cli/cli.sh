@@ -18,12 +18,12 @@ fail() {
 	echo "# rc=$RC stdout: $(head -c 600 <<<"$OUT" | tr '\n' '|')"
 	echo "# stderr: $(head -c 600 <<<"$ERR" | tr '\n' '|')"
 }
-skip() { N=$((N + 1)); echo "ok $N - $1 # SKIP $2"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
 
-# run ARGS...: the CLI on the fake root; sets OUT, ERR, RC.
+# run ARGS...: the CLI on the fake root (as ${AS[*]} if set); sets OUT, ERR, RC.
+AS=()
 run() {
-	OUT=$(DMABUF_REVOKE_SYSROOT=$R "$CLI" "$@" 2>"$T/err")
+	OUT=$(DMABUF_REVOKE_SYSROOT=$R "${AS[@]}" "$CLI" "$@" 2>"$T/err")
 	RC=$?
 	ERR=$(cat "$T/err")
 }
@@ -193,12 +193,17 @@ t "kernel EINVAL reported clearly (exit 1)" 1 err "policy: the kernel refused 'o
 ln -sf /dev/full "$P/deny"
 t "kernel ENOSPC: list is full" 1 err "the list is full" -- deny add x
 mk_loaded
-if [ "$(id -u)" != 0 ]; then
-	chmod 444 "$P/policy"
-	t "permission denied says root is needed" 1 err "needs root" -- policy set off
-else
-	skip "permission denied says root is needed" "running as root: file modes do not apply"
+# As root, file modes do not apply: run the CLI as uid/gid 65534 instead.
+chmod 444 "$P/policy"
+if [ "$(id -u)" = 0 ]; then
+	AS=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+	chmod 755 "$T"
 fi
+t "permission denied says root is needed" 1 err "policy: permission denied: changing the policy needs root" \
+	-- policy set off
+check "and the policy file is unchanged" check_eq_file "$P/policy" enforce
+AS=()
+chmod 700 "$T"
 mk_empty
 t "policy get when not loaded exits 3" 3 err "dmabuf_revoke is not loaded" -- policy get
 t "policy set when not loaded exits 3" 3 err "not loaded" -- policy set off

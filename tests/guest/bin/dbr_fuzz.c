@@ -383,6 +383,7 @@ static void fuzz_ioctls(long count)
 				     _IOC(_IOC_READ | _IOC_WRITE, pick(2) ? 'x' : 'y', pick(6), sz), big);
 			want = -ENOTTY;
 			if (sz == sizeof(struct dbr_exp_create) || sz == sizeof(struct dbr_imp_import) ||
+			    sz == DBR_IMP_IMPORT_V1_SIZE ||
 			    sz == sizeof(struct dbr_exp_revoke) || sz == sizeof(struct dbr_exp_status) ||
 			    sz == sizeof(struct dbr_imp_status) || sz == 4)
 				continue;	/* may be a real command */

@@ -636,7 +636,40 @@ static void group_badinput(void)
 	im = (struct dbr_imp_import){ .fd = null_fd };
 	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
 		 "import: not a dma-buf");
+	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_PCI_DEV | DBR_IMP_NO_MAP,
+				      .pci_domain = 0xfffe, .pci_bus = 0xff, .pci_devfn = 0xff };
+	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
+		 "import: DBR_IMP_PCI_DEV naming no PCI device");
+	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_NO_MAP, .pci_bus = 1 };
+	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
+		 "import: a PCI device without DBR_IMP_PCI_DEV");
+	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_PCI_DEV | DBR_IMP_NO_MAP,
+				      .reserved = 1 };
+	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
+		 "import: reserved field not 0");
+	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_PCI_DEV | DBR_IMP_NO_MAP };
+	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT_V1, &im), -EINVAL,
+		 "import: DBR_IMP_PCI_DEV through the old 16-byte struct");
 	check_eq(exp_status(buf).nr_attach, 0, "bad imports attached nothing");
+	{
+		/* An old binary's DBR_IMP_IMPORT: 16 bytes, nothing after. */
+		struct {
+			struct { int32_t fd; uint32_t mode, flags, id; } v1;
+			uint32_t canary[2];
+		} old = { { buf, DBR_IMP_LEGACY, DBR_IMP_NO_MAP, 0 },
+			  { 0xdeadbeef, 0xdeadbeef } };
+
+		check_eq(xioctl(imp_fd, DBR_IMP_IMPORT_V1, &old.v1), 0,
+			 "import: old 16-byte struct (DBR_IMP_IMPORT_V1) still imports");
+		check_eq(exp_status(buf).nr_attach, 1, "old import attached");
+		result(old.v1.id > 0 && old.canary[0] == 0xdeadbeef &&
+		       old.canary[1] == 0xdeadbeef,
+		       "old import: id %u returned, nothing written past 16 bytes",
+		       old.v1.id);
+		check_eq(imp_u32(DBR_IMP_RELEASE, old.v1.id), 0,
+			 "old import released");
+		check_eq(exp_status(buf).nr_attach, 0, "old import detached");
+	}
 	is = (struct dbr_imp_status){ .id = 12345 };
 	check_eq(xioctl(imp_fd, DBR_IMP_STATUS, &is), -EINVAL,
 		 "status: unknown id");

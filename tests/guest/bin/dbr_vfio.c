@@ -15,7 +15,10 @@
  *	open the container, group and device; export BAR0 (one page) as a
  *	dma-buf with VFIO_DEVICE_FEATURE_DMA_BUF; import it into
  *	/dev/dmabuf_revoke_importer in MODE (attach only); try to map it
- *	(DBR_IMP_REMAP); revoke it for real; look again.
+ *	(DBR_IMP_REMAP); revoke it for real; look again. The importer
+ *	attaches as the exporting PCI device itself (DBR_IMP_PCI_DEV), the
+ *	one importer vfio-pci's map (pci_p2pdma_map_type()) always has a P2P
+ *	path to, unless --nopci.
  *
  * MODE: legacy | stub | nocb | compliant | none (export only, no import).
  * run options:
@@ -24,6 +27,7 @@
  *		through the config region (then set it again); close the
  *		device fd (permanent); or do not revoke
  *   --nomap	do not try to map (the import is attach-only anyway)
+ *   --nopci	attach as the importer's own non-PCI misc device instead
  *   --exec CMD	run `sh -c CMD` after the import, before the revoke
  *		(the buffer and the attachment are alive): exec_rc=
  *   --then CMD	run `sh -c CMD` after the revoke: then_rc=
@@ -33,7 +37,7 @@
  *   --bdf BDF	the device to use (must be bound to vfio-pci)
  *
  * Keys of run, in order (those of steps not taken are left out):
- *   bdf group exp_name export_err attached(=kernel's count of attachments
+ *   bdf group importer_dev(=BDF or misc) exp_name export_err attached(=kernel's count of attachments
  *   from debugfs dma_buf/bufinfo) attach_err map_err before_* exec_rc
  *   revoke revoke_err after_* after_attached restore_err remap_err
  *   restored_* then_rc late_attach_err late_map_err late_* release_err
@@ -77,7 +81,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: dbr_vfio info|bind|unbind [--bdf BDF]\n"
-		"       dbr_vfio run MODE [--revoke reset|command|close|none] [--nomap]\n"
+		"       dbr_vfio run MODE [--revoke reset|command|close|none] [--nomap] [--nopci]\n"
 		"                [--exec CMD] [--then CMD] [--late MODE] [--bdf BDF]\n"
 		"MODE: legacy | stub | nocb | compliant | none\n");
 	return 2;
@@ -450,11 +454,30 @@ static void print_imp(int imp, unsigned int id, const char *pfx)
 	       ename(-st.last_map_err));
 }
 
-/* Attach-only import; the id, or 0 with <pfx>attach_err printed. */
+/* The importer's device: a PCI device (BDF) or its own (NULL). */
+static const char *imp_bdf;
+
+/*
+ * Attach-only import, as imp_bdf if set; the id, or 0 with <pfx>attach_err
+ * printed.
+ */
 static unsigned int import(int imp, int buf, int mode, const char *pfx)
 {
 	struct dbr_imp_import in = { .fd = buf, .mode = (__u32)mode,
 				     .flags = DBR_IMP_NO_MAP };
+
+	if (imp_bdf) {
+		unsigned int dom, bus, slot, fn;
+		char end;
+
+		if (sscanf(imp_bdf, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn, &end) != 4 ||
+		    bus > 0xff || slot > 0x1f || fn > 7)
+			die("cannot parse PCI address '%s' (want DDDD:BB:SS.F)", imp_bdf);
+		in.flags |= DBR_IMP_PCI_DEV;
+		in.pci_domain = dom;
+		in.pci_bus = (__u8)bus;
+		in.pci_devfn = (__u8)(slot << 3 | fn);
+	}
 
 	if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
 		printf("%sattach_err=%s\n", pfx, ename(errno));
@@ -493,7 +516,7 @@ static int open_importer(void)
 static int cmd_run(int argc, char **argv, const char *bdf)
 {
 	const char *revoke = "reset", *exec_cmd = NULL, *then_cmd = NULL;
-	int mode, late = -1, nomap = 0, imp = -1, buf, i, err;
+	int mode, late = -1, nomap = 0, nopci = 0, imp = -1, buf, i, err;
 	unsigned int id = 0;
 	struct vfio v = { 0 };
 
@@ -502,6 +525,8 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--nomap")) {
 			nomap = 1;
+		} else if (!strcmp(argv[i], "--nopci")) {
+			nopci = 1;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--revoke")) {
 			revoke = argv[++i];
 			if (strcmp(revoke, "reset") && strcmp(revoke, "command") &&
@@ -522,6 +547,8 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	copy(v.bdf, sizeof(v.bdf), bdf);
 	vfio_open(&v);
 	printf("bdf=%s\ngroup=%s\n", v.bdf, v.groupname);
+	imp_bdf = nopci ? NULL : v.bdf;
+	printf("importer_dev=%s\n", imp_bdf ? imp_bdf : "misc");
 
 	buf = vfio_export(&v);
 	if (buf < 0) {

@@ -2,7 +2,8 @@
 # dmabuf-revokectl, the real binary (libkmod, dynamically linked) in the
 # guest: status before and after loading, enable/disable through libkmod,
 # the knobs through sysfs, usage errors (exit 2) that change nothing, the
-# kernel's own refusals (exit 1), --json, list, selftest.
+# kernel's own refusals (exit 1), an unprivileged user's writes refused
+# (exit 1, nothing changed), --json, list, selftest.
 . /tests/ktap.sh
 . /tests/helpers.sh
 CLI=dmabuf-revokectl
@@ -11,7 +12,7 @@ REL=$(cat /tests/expected/release)
 # The livepatch part has 4 results where the module exists, else 2.
 LP=2
 [ -d /sys/kernel/livepatch ] && [ -f "/lib/modules/$REL/extra/dmabuf_revoke_livepatch.ko" ] && LP=4
-ktap_plan $((63 + LP))
+ktap_plan $((70 + LP))
 # rc CMD...: CMD's exit status; its stdout and stderr land in /tmp/cli.out.
 rc() { "$@" >/tmp/cli.out 2>&1; echo $?; }
 has() { grep -q -- "$1" /tmp/cli.out; }
@@ -61,6 +62,21 @@ check_eq "strict set maybe: exit 2" "$(rc $CLI strict set maybe)" 2
 check_eq "unknown command: exit 2" "$(rc $CLI frobnicate)" 2
 check_eq "unknown option: exit 2" "$(rc $CLI policy get --frob)" 2
 check_eq "policy unchanged by the bad calls" "$(cat $P/policy)" off
+
+# --- an unprivileged user (uid/gid 65534, no capabilities) --------------------
+NOBODY="dbr_asuser 65534"
+check_eq "dbr_asuser runs commands as uid/gid 65534" "$($NOBODY id -u):$($NOBODY id -g)" 65534:65534
+check_eq "as uid 65534: policy get still works (reading needs no root)" \
+	"$(rc $NOBODY $CLI policy get)/$(cat /tmp/cli.out)" 0/off
+check_eq "as uid 65534: policy set enforce refused, exit 1" "$(rc $NOBODY $CLI policy set enforce)" 1
+diag_out
+check "explained: permission denied, needs root" \
+	has "policy: permission denied: changing the policy needs root"
+check_eq "as uid 65534: strict set Y refused (exit 1)" "$(rc $NOBODY $CLI strict set Y)" 1
+check_eq "as uid 65534: enable --policy enforce refused (exit 1)" \
+	"$(rc $NOBODY $CLI enable --policy enforce)" 1
+diag_out
+check_eq "the unprivileged calls changed nothing" "$(cat $P/policy)/$(cat $P/strict)" off/N
 
 # --- deny ----------------------------------------------------------------------
 check_eq "deny add two entries" "$(rc $CLI deny add foo_notify mod:ib-core)" 0

@@ -167,7 +167,7 @@ EOT
 			/^Filename:/ { f = $2 }
 			/^SHA256:/ { s = $2 }
 			/^Depends:/ { dep = substr($0, 10); gsub(/ \([^)]*\)/, "", dep); gsub(/ /, "", dep) }
-			/^$/ { if (p ~ /^linux-(image|binary|modules|base|headers|kbuild)-[67]/ && f != "")
+			/^$/ { if (p ~ /^linux-(image|binary|modules|base|headers|kbuild|source)-[67]/ && f != "")
 				print a, p, v, f, s, (dep == "" ? "-" : dep); p = "" }'
 	done < <(apt-get "${A[@]}" indextargets --format "$fmt" 'Created-By: Packages')
 }
@@ -212,8 +212,21 @@ propose() {
 # Candidate lines for the manifest: the newest release of each series, in
 # the manifest's own format, hashes from the signed indexes; a summary of
 # what would change on stderr. Diff against the manifest to update it.
+# propose_debug KERNEL TABLE VERSION: the manifest line of a debug kernel:
+# linux-source-<series> at VERSION (its series' proposed package version).
+propose_debug() {
+	local k=$1 tab=$2 v=$3 src kind
+	src=linux-source-${k%-debug}
+	[ -n "$v" ] || { echo "# $k: no version proposed for ${k%-debug}"; return 1; }
+	kind=$(awk -v p="$src" -v v="$v" '$2==p && $3==v {print $1, $4, $5; exit}' "$tab")
+	[ -n "$kind" ] || { echo "# $k: $src $v is not in the indexes"; return 1; }
+	# shellcheck disable=SC2086 # archive, path, sha256
+	manifest_line "$k" "${v%%-*}-debug" $kind
+}
+
 manifest() {
 	local tab k re out rc=0 seen="" pinned
+	local -A proposed=()
 	tab=$(mktemp)
 	# DMABUF_REVOKE_APT_TABLE: a table in apt_view's format instead of the
 	# archive (tests/manifest checks the choice of lines with it).
@@ -223,10 +236,19 @@ manifest() {
 		apt_view >"$tab"
 	fi
 	echo "# scripts/kernels.sh manifest, $(date -u +%Y-%m-%d): newest candidates (diff against scripts/kernels.manifest)"
-	for k in $(manifest_kernels) $(printf '%s\n' "${SERIES[@]}" | awk '{print $1}'); do
+	# Debug kernels last: theirs is the version proposed for their series.
+	for k in $({ manifest_kernels; printf '%s\n' "${SERIES[@]}" | awk '{print $1}'; } |
+		awk '/-debug$/ {d[++n] = $0; next} {print} END {for (i = 1; i <= n; i++) print d[i]}'); do
 		case " $seen " in *" $k "*) continue ;; esac
 		seen="$seen $k"
 		pinned=$(grep -v '^#' "$MANIFEST" | awk -v k="$k" '$1==k')
+		case $k in *-debug)
+			# Debian's linux-source of the version proposed for the series.
+			out=$(propose_debug "$k" "$tab" "${proposed[${k%-debug}]:-}") || rc=1
+			printf '%s\n' "$out"
+			log "kernel $k: $(echo "$out" | awk '!/^#/ {print $2; exit}')"
+			continue ;;
+		esac
 		re=$(printf '%s\n' "${SERIES[@]}" | awk -v k="$k" '$1==k {print $2}')
 		if [ -z "$re" ]; then
 			echo "# $k: no series in the indexes; kept as pinned"
@@ -237,6 +259,7 @@ manifest() {
 		fi
 		out=$(propose "$k" "$re" "$tab") || rc=1
 		printf '%s\n' "$out"
+		proposed[$k]=$(echo "$out" | awk '!/^#/ {n = split($4, p, "_"); print p[2]; exit}')
 		if [ -z "$pinned" ]; then
 			log "kernel $k: not in the manifest; newest $(echo "$out" | awk '!/^#/ {print $2; exit}')"
 		elif [ "$(echo "$out" | awk '!/^#/ {print $4, $5}')" = "$(echo "$pinned" | awk '{print $4, $5}')" ]; then

@@ -74,7 +74,8 @@ manifest_release() {
 # Debug kernels ("<series>-debug", scripts/debug-kernel.sh) are built from
 # Debian's linux-source, not extracted: their tree is keyed by the manifest
 # line (source .deb and its SHA-256) and the config fragment.
-debug_manifest_line() { awk -v k="$1" '!/^#/ && $1==k' "$MANIFEST"; }
+# (fields joined by one space: the columns' alignment is not part of the key)
+debug_manifest_line() { awk -v k="$1" '!/^#/ && $1==k {$1 = $1; print}' "$MANIFEST"; }
 debug_key() {
 	{ debug_manifest_line "$1"; cat "$TOP/scripts/debug-kernel.config"; } |
 		sha256sum | cut -c1-12

@@ -45,11 +45,22 @@ check_manifest() {
 		if (pkg == "linux-modules-" rel) modules[k] = 1
 		if (pkg == "linux-headers-" rel) headers[k] = 1
 		if (pkg ~ /^linux-kbuild-/) kbuild[k] = 1
+		v = p[n]; sub(/^[^_]*_/, "", v); sub(/_[^_]*$/, "", v); ver[k] = v
+		if (pkg ~ /^linux-source-/) { source[k] = 1; nsrc[k]++ }
 	}
 	END {
 		if (nk == 0) { print "# " FILENAME ": no kernel at all"; exit 1 }
 		for (i = 1; i <= nk; i++) {
 			k = order[i]
+			# A debug kernel (scripts/debug-kernel.sh) is one linux-source
+			# .deb, the same version as its series pinned above.
+			if (k ~ /-debug$/) {
+				b = k; sub(/-debug$/, "", b)
+				if (!source[k] || nsrc[k] != 1) { print "# kernel " k ": not exactly one linux-source .deb"; err = 1 }
+				else if (!(b in ver)) { print "# kernel " k ": its series " b " is not pinned"; err = 1 }
+				else if (ver[b] != ver[k]) { print "# kernel " k ": linux-source " ver[k] " but " b " is " ver[b]; err = 1 }
+				continue
+			}
 			if (!image[k]) { print "# kernel " k ": no linux-image-" release[k] " or linux-binary-" release[k]; err = 1 }
 			if (binary[k] && !modules[k]) { print "# kernel " k ": linux-binary without linux-modules-" release[k]; err = 1 }
 			if (!headers[k]) { print "# kernel " k ": no linux-headers-" release[k]; err = 1 }
@@ -100,6 +111,8 @@ refuses "not a .deb" '0,/^[0-9]/{/^[0-9]/s/\.deb / /}'
 refuses "no headers" '/linux-headers-[^ ]*-amd64_/d'
 refuses "no kbuild" "/^${k1//./\\.} .*linux-kbuild-/d"
 refuses "no image" "/^${k1//./\\.} .*linux-(image|binary)-/d"
+refuses "debug kernel's source of another version" '/^[^ ]+-debug /s/linux-source-([0-9.]+)_[^_]+_all/linux-source-\1_9.9.9-1_all/'
+refuses "debug kernel without its linux-source" '/^[^ ]+-debug /s/linux-source-/linux-headers-/'
 refuses "two releases for one kernel" "0,/^${k1//./\\.} /s/^(${k1//./\\.} +)[^ ]+/\\1 9.9.9-1-amd64/"
 if covers "$MANIFEST" "$EXPECTED" 9.9-nosuch >/dev/null; then
 	nok "a kernel missing from manifest and conftest.expected is refused"
@@ -146,6 +159,8 @@ row() {
 		row debian "linux-headers-$abi-common" "$v"
 		row debian "linux-kbuild-$abi" "$v"
 	done
+	row debian linux-source-7.3 7.3.2-1~bpo13+1
+	row debian linux-source-7.3 7.3.4-1~bpo13+1
 } | sort -u >"$tmp/table"
 # The manifest of the test: an old 6.1 and a pool-only 7.0 kept as pinned.
 {
@@ -155,6 +170,7 @@ row() {
 	row debian-security linux-kbuild-6.1 6.1.192-2
 } | awk '{print "6.1", "6.1.0-56-amd64", $1, $4, $5}' >"$tmp/old.manifest"
 echo "7.0 7.0.13+deb13-amd64 debian pool/main/l/linux/linux-kbuild-7.0.13+deb13_7.0.13-1~bpo13+1_amd64.deb $(printf '%064d' 7)" >>"$tmp/old.manifest"
+echo "7.3-debug 7.3.2-debug debian pool/main/l/linux/linux-source-7.3_7.3.2-1~bpo13+1_all.deb $(printf '%064d' 8)" >>"$tmp/old.manifest"
 propose() {	# propose TABLE: kernels.sh manifest on TABLE; stdout in $tmp/prop
 	DMABUF_REVOKE_MANIFEST=$tmp/old.manifest DMABUF_REVOKE_APT_TABLE=$1 DMABUF_REVOKE_CACHE=$tmp/cache \
 		"$TOP/scripts/kernels.sh" manifest >"$tmp/prop" 2>"$tmp/prop.err"
@@ -178,6 +194,8 @@ t "manifest proposal: 7.3-rt split image (binary, modules, base), shared -common
 t "manifest proposal: 6.1 archive and sha256 as in the index" is "$(awk '$1=="6.1" {print $3, $5; exit}' "$tmp/prop")" \
 	"debian-security $(printf '%s' linux-image-6.1.0-57-amd64_6.1.192-3 | sha256sum | cut -d' ' -f1)"
 t "manifest proposal: 7.0 (no series) kept as pinned" is "$(awk '$1=="7.0"' "$tmp/prop" | xargs)" "$(awk '$1=="7.0"' "$tmp/old.manifest" | xargs)"
+t "manifest proposal: 7.3-debug is the linux-source of the proposed 7.3" is "$(awk '$1=="7.3-debug" {print $2}' "$tmp/prop") $(pkgs 7.3-debug)" \
+	"7.3.4-debug linux-source-7.3_7.3.4-1~bpo13+1"
 t "manifest proposal: says 6.1 would change" grep -q 'kernel 6.1: UPDATE 6.1.0-56-amd64 -> 6.1.0-57-amd64' "$tmp/prop.err"
 grep -v ' linux-kbuild-7.2' "$tmp/table" >"$tmp/table.nokbuild"
 if propose "$tmp/table.nokbuild"; then

@@ -69,7 +69,9 @@ pool_run() {	# pool_run NAME LOG CMD...: start CMD once a slot is free
 		live=0
 		for p in "${GUEST_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && live=$((live + 1)); done
 		[ "$live" -lt "$GJOBS" ] && break
-		wait -n 2>/dev/null || sleep 1
+		# Polled: `wait -n` could reap the debug kernel's build, whose
+		# status test_kernel reads with `wait PID`.
+		sleep 1
 	done
 	log "=== $name: started (log: ${logf#"$BUILD"/})"
 	"$@" >"$logf" 2>&1 &
@@ -106,7 +108,10 @@ for k in $kernels; do
 	case $k in *-debug) ordered="$k $ordered" ;; *) ordered="$ordered $k" ;; esac
 done
 
-for k in $ordered $later; do
+# test_kernel K: fetch (or wait for the build of) K, build our modules,
+# check the conftest answers, and queue its guest.
+test_kernel() {
+	local k=$1
 	manifest_release "$k" >/dev/null
 	log "=== kernel $k ($(manifest_release "$k"))"
 	# A pinned package gone from the mirror fails here, naming it and
@@ -116,14 +121,14 @@ for k in $ordered $later; do
 		if ! wait "${DEBUG_BUILD[$k]}"; then
 			tail -n 20 "$BUILD/results/fetch-$k.log" >&2
 			result fail "$k: build from Debian's linux-source: $(sed -n '/^error: /{s///p;q}' "$BUILD/results/fetch-$k.log")"
-			continue
+			return
 		fi
 	elif ! stage "fetch-$k" fetch_kernel "$k"; then
 		result fail "$k: fetch and verify: $(sed -n '/^error: /{s///p;q}' "$BUILD/results/fetch-$k.log")"
-		continue
+		return
 	fi
 	if ! stage "build-$k" "$TOP/scripts/build.sh" "$k"; then
-		result fail "$k: build without warnings"; continue
+		result fail "$k: build without warnings"; return
 	fi
 	result ok "$k: build without warnings"
 	if "$TOP/tests/conftest-expect.sh" "$k" "$BUILD/$k/conftest.txt"; then
@@ -135,7 +140,8 @@ for k in $ordered $later; do
 	rm -rf "$BUILD/results/$k"
 	pool_run "kernel $k guest" "$BUILD/results/guest-$k.log" "$TOP/scripts/guest.sh" "$k"
 	GUEST_KERNELS="${GUEST_KERNELS:-} $k"
-done
+}
+for k in $ordered; do test_kernel "$k"; done
 
 # Packaging and the real install flow: the .debs (dpkg-buildpackage), then
 # per kernel a Debian guest (bookworm for 6.1, trixie for 7.0) doing
@@ -170,6 +176,10 @@ if stage deb "$TOP/scripts/deb.sh"; then
 else
 	result fail "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
 fi
+
+# Debug kernels still being built from source join last, after the DKMS
+# guests were queued (those would otherwise wait for the compile).
+for k in $later; do test_kernel "$k"; done
 
 # The harness must be able to fail: a failing test and a WARN in one boot;
 # on a debug kernel, also KASAN's use-after-free and kmemleak's report of

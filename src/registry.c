@@ -30,7 +30,7 @@
 #include "internal.h"
 #include "dmabuf_revoke_compat.h"
 
-/* RDMA's pinned importer: a callback that only warns (<= v7.0). */
+/* RDMA's pinned importer: a callback that only warns (<= v7.0; 7.1+ has none). */
 #define DBR_BUILTIN_DENY "ib_umem_dmabuf_unsupported_move_notify"
 /* Sizes of the attach path's static tables (powers of two). */
 #define DBR_CACHE_SLOTS 256

@@ -51,6 +51,7 @@ void dmabuf_revoke_untrack_buffer(struct dma_buf *dmabuf);
 void dmabuf_revoke_note_attach(struct dma_buf_attachment *attach);
 void dmabuf_revoke_note_detach(struct dma_buf_attachment *attach);
 void dmabuf_revoke_note_mapped(struct dma_buf_attachment *attach, bool mapped);
+void dmabuf_revoke_note_revoking(struct dma_buf *dmabuf);
 void dmabuf_revoke_note_revoke(struct dma_buf *dmabuf, unsigned int stale);
 void dmabuf_revoke_note_restore(struct dma_buf *dmabuf);
 enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf);

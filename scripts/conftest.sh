@@ -114,6 +114,12 @@ probe HAVE_VM_FLAGS_SET \
 void conftest(struct vm_area_struct *v) { vm_flags_set(v, VM_DONTDUMP); }
 C
 
+probe HAVE_SYSTEM_DFL_WQ \
+	"workqueue: Add system_percpu_wq and system_dfl_wq (v6.17, in 6.12.y too); system_wq and system_unbound_wq warn once used since 64d8eae3f895 (v7.2)" <<'C'
+#include <linux/workqueue.h>
+struct workqueue_struct *conftest(void) { return system_dfl_wq; }
+C
+
 # Not a feature but a bug, so a version: the kprobe backend takes the
 # IPMODIFY ftrace path only where that is safe beside BPF trampolines.
 probe HAVE_SAFE_IPMODIFY_BESIDE_BPF \
@@ -187,6 +193,13 @@ hdr=$OUT/dmabuf_revoke_compat.h.tmp
 #define dbr_vm_flags_set(vma, flags) vm_flags_set(vma, flags)
 #else
 #define dbr_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
+#endif
+
+/* The unbound system workqueue, by its name on this kernel. */
+#ifdef HAVE_SYSTEM_DFL_WQ
+#define dbr_wq system_dfl_wq
+#else
+#define dbr_wq system_unbound_wq
 #endif
 
 /* A legacy (static) importer is one that attached without importer ops. */

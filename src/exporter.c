@@ -522,6 +522,8 @@ static long dbr_exp_revoke(struct dbr_exp_revoke __user *uarg)
 	dma_resv_lock(dmabuf->resv, NULL);
 	WRITE_ONCE(buf->revoked, true);
 	args.notified = dbr_exp_count_notified(dmabuf);
+	/* From here the shim times every mapping until it goes (watchdog). */
+	dmabuf_revoke_note_revoking(dmabuf);
 	dbr_dma_buf_notify(dmabuf);
 	dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP, false,
 			      MAX_SCHEDULE_TIMEOUT);

@@ -237,7 +237,7 @@ static void dbr_st_destroy(void)
 	if (!dbr_st_buf)
 		return;
 	INIT_WORK_ONSTACK(&put_work, dbr_st_put_fn);
-	queue_work(system_unbound_wq, &put_work);
+	queue_work(dbr_wq, &put_work);
 	flush_work(&put_work);
 	destroy_work_on_stack(&put_work);
 	if (!READ_ONCE(dbr_st_released))
@@ -310,7 +310,7 @@ static void dbr_canary_schedule(void)
 	unsigned int ms = READ_ONCE(dbr_hook.canary_ms);
 
 	if (ms && READ_ONCE(dbr_kp_dyn_on))
-		mod_delayed_work(system_wq, &dbr_canary_work,
+		mod_delayed_work(dbr_wq, &dbr_canary_work,
 				 msecs_to_jiffies(ms));
 }
 
@@ -360,7 +360,7 @@ void dbr_kprobe_canary_period(void)
 	if (!READ_ONCE(dbr_hook.canary_ms))
 		cancel_delayed_work(&dbr_canary_work);
 	else if (dbr_kp_dyn_on)
-		mod_delayed_work(system_wq, &dbr_canary_work, 0);
+		mod_delayed_work(dbr_wq, &dbr_canary_work, 0);
 	mutex_unlock(&dbr_st_lock);
 }
 

@@ -42,6 +42,7 @@ u64 dbr_hot_sum(size_t offset);
 struct dbr_counters {
 	atomic64_t revocations;
 	atomic64_t stale;	/* attachments still mapped after a revoke */
+	atomic64_t stale_named;	/* attachments the watchdog named */
 };
 
 extern struct dbr_counters dbr_counters;

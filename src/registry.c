@@ -29,6 +29,7 @@
 
 #include "internal.h"
 #include "dmabuf_revoke_compat.h"
+#include "dbr_trace.h"
 
 /* RDMA's pinned importer: a callback that only warns (<= v7.0; 7.1+ has none). */
 #define DBR_BUILTIN_DENY "ib_umem_dmabuf_unsupported_move_notify"
@@ -398,10 +399,14 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 	dbr_hot_inc(by_class[c]);
 	if (upstream && (c == DBR_CLASS_LEGACY || c == DBR_CLASS_NO_CALLBACK)) {
 		dbr_hot_inc(upstream);
+		trace_dbr_attach_verdict(exp, dmabuf, ops ? ops->DBR_ATTACH_OPS_CB : NULL,
+					 c, DBR_TRACE_UPSTREAM);
 		return 0;
 	}
 
 	v = dbr_decide(c, policy, strict);
+	trace_dbr_attach_verdict(exp, dmabuf, ops ? ops->DBR_ATTACH_OPS_CB : NULL,
+				 c, v);
 	switch (v) {
 	case DBR_VERDICT_ALLOW:
 		dbr_hot_inc(allowed);

@@ -4,7 +4,7 @@
  *   version, kernel_attach_revocable
  *   counters/{attach_checked,attach_allowed,attach_audited,attach_refused,
  *             attach_upstream,
- *             class_<class>,revocations,stale_mappings}
+ *             class_<class>,revocations,stale_mappings,stale_named}
  * The knobs are module parameters (/sys/module/dmabuf_revoke/parameters).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -81,6 +81,7 @@ static struct dbr_counter_attr dbr_counter_attrs[] = {
 	DBR_HOT_COUNTER(class_revocable, by_class[DBR_CLASS_REVOCABLE]),
 	DBR_COUNTER(revocations, &dbr_counters.revocations),
 	DBR_COUNTER(stale_mappings, &dbr_counters.stale),
+	DBR_COUNTER(stale_named, &dbr_counters.stale_named),
 };
 
 static struct attribute *dbr_counter_list[ARRAY_SIZE(dbr_counter_attrs) + 1];

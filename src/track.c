@@ -9,6 +9,13 @@
  * revoke with the buffer's resv held; one spinlock covers the table. The
  * kprobe handler only asks whether a buffer is self-guarded: it walks the
  * buffer hash under RCU, without the lock (a sleeping lock on PREEMPT_RT).
+ *
+ * The watchdog: an attachment still mapped stale_timeout_ms after a revoke
+ * began (dmabuf_revoke_note_revoking()) is named in the log, once and then
+ * at a slowing interval while it lasts, with its importer's callback and
+ * module: an exporter that waits for every unmap (vfio-pci on 7.2+) would
+ * otherwise hang with no hint of who holds it. It runs from a delayed work
+ * item, armed only while an attachment is stale.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,15 +25,23 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 #include "dmabuf_revoke_compat.h"
+
+#define CREATE_TRACE_POINTS
+#include "dbr_trace.h"
 
 struct dbr_tatt {
 	struct list_head node;
 	struct dma_buf_attachment *attach;
 	enum dbr_class class;
 	unsigned int mapped;
+	/* Watchdog, under dbr_track_lock: 0 unless mapped at a revoke. */
+	unsigned long stale_since;	/* jiffies the revoke began */
+	unsigned long next_warn;	/* jiffies of the next log line */
+	unsigned int warned;		/* log lines so far */
 	char dev[32];
 	char cb[DBR_SYM_MAX];
 };
@@ -45,6 +60,36 @@ struct dbr_tbuf {
 
 static DEFINE_HASHTABLE(dbr_tbufs, 6);
 static DEFINE_SPINLOCK(dbr_track_lock);
+
+static unsigned int stale_timeout_ms = 1000;
+static void dbr_watchdog_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(dbr_watchdog, dbr_watchdog_fn);
+
+static int stale_timeout_ms_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+
+	if (kstrtouint(val, 0, &ms) || (ms && (ms < 100 || ms > 3600000))) {
+		pr_warn("stale_timeout_ms: '%.*s' is not 0 (watchdog off) or 100..3600000\n",
+			(int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(stale_timeout_ms, ms);
+	return 0;
+}
+
+static int stale_timeout_ms_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(stale_timeout_ms));
+}
+
+static const struct kernel_param_ops stale_timeout_ms_ops = {
+	.set = stale_timeout_ms_set,
+	.get = stale_timeout_ms_get,
+};
+module_param_cb(stale_timeout_ms, &stale_timeout_ms_ops, NULL, 0644);
+MODULE_PARM_DESC(stale_timeout_ms,
+		 "watchdog: name an importer still mapped this long after a revoke of a tracked buffer (ms, 100..3600000; 0: off; default 1000)");
 
 static struct dbr_tbuf *tbuf_find(struct dma_buf *dmabuf)
 {
@@ -67,6 +112,31 @@ static struct dbr_tatt *tatt_find(struct dbr_tbuf *b,
 		if (a->attach == attach)
 			return a;
 	return NULL;
+}
+
+static unsigned int ms_since(unsigned long since)
+{
+	return jiffies_to_msecs(jiffies - since);
+}
+
+/*
+ * @a, mapped when a revoke began, is not stale any more (@how): it let its
+ * mapping go (dbr_unmapped), or the buffer is live again. The log says so
+ * if the watchdog named it.
+ */
+static void tatt_unstale(struct dbr_tbuf *b, struct dbr_tatt *a,
+			 const char *how, bool unmapped)
+{
+	unsigned int ms = ms_since(a->stale_since);
+
+	lockdep_assert_held(&dbr_track_lock);
+	if (unmapped)
+		trace_dbr_unmapped(b->exp_name, b->dmabuf, a->attach, a->cb, ms);
+	if (a->warned)
+		pr_info_ratelimited("stale: %s buffer %p: importer %s (device %s) %s %u ms after the revoke\n",
+				    b->exp_name, b->dmabuf, a->cb, a->dev, how, ms);
+	a->stale_since = 0;
+	a->warned = 0;
 }
 
 /**
@@ -176,8 +246,11 @@ void dmabuf_revoke_note_detach(struct dma_buf_attachment *attach)
 	b = tbuf_find(attach->dmabuf);
 	if (b) {
 		a = tatt_find(b, attach);
-		if (a)
+		if (a) {
+			if (a->stale_since)
+				tatt_unstale(b, a, "detached", true);
 			list_del(&a->node);
+		}
 	}
 	spin_unlock(&dbr_track_lock);
 	kfree(a);
@@ -202,10 +275,91 @@ void dmabuf_revoke_note_mapped(struct dma_buf_attachment *attach, bool mapped)
 			a->mapped++;
 		else if (a->mapped)
 			a->mapped--;
+		if (!a->mapped && a->stale_since)
+			tatt_unstale(b, a, "unmapped", true);
 	}
 	spin_unlock(&dbr_track_lock);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_mapped, DBR_NS(DMABUF_REVOKE));
+
+/**
+ * dmabuf_revoke_note_revoking() - a revocation of a tracked buffer begins
+ * @dmabuf: the buffer (others are ignored)
+ *
+ * Call it before notifying the importers: from here the watchdog
+ * times every attachment that is still mapped (stale_timeout_ms), and the
+ * dbr_unmapped tracepoint reports when each lets go.
+ * dmabuf_revoke_note_revoke() still reports the outcome.
+ */
+void dmabuf_revoke_note_revoking(struct dma_buf *dmabuf)
+{
+	unsigned int ms = READ_ONCE(stale_timeout_ms), n = 0;
+	unsigned long now = jiffies;
+	struct dbr_tbuf *b;
+	struct dbr_tatt *a;
+
+	spin_lock(&dbr_track_lock);
+	b = tbuf_find(dmabuf);
+	if (b) {
+		list_for_each_entry(a, &b->atts, node) {
+			if (!a->mapped || a->stale_since)
+				continue;
+			a->stale_since = now ?: 1;
+			a->next_warn = now + msecs_to_jiffies(ms);
+			a->warned = 0;
+			n++;
+		}
+		trace_dbr_revoke(b->exp_name, dmabuf, n);
+	}
+	spin_unlock(&dbr_track_lock);
+	if (n && ms)
+		mod_delayed_work(dbr_wq, &dbr_watchdog, msecs_to_jiffies(ms));
+}
+EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_revoking, DBR_NS(DMABUF_REVOKE));
+
+/*
+ * Every stale attachment whose time has come is named; the next line comes
+ * after twice the previous wait (at most 64x stale_timeout_ms). Re-arms for
+ * the earliest one left.
+ */
+static void dbr_watchdog_fn(struct work_struct *work)
+{
+	unsigned int ms = READ_ONCE(stale_timeout_ms);
+	unsigned long now = jiffies, next = 0;
+	struct dbr_tbuf *b;
+	struct dbr_tatt *a;
+	int bkt;
+
+	if (!ms)
+		return;
+	spin_lock(&dbr_track_lock);
+	hash_for_each(dbr_tbufs, bkt, b, node) {
+		list_for_each_entry(a, &b->atts, node) {
+			if (!a->stale_since)
+				continue;
+			if (time_after_eq(now, a->next_warn)) {
+				unsigned int held = ms_since(a->stale_since);
+
+				if (!a->warned)
+					atomic64_inc(&dbr_counters.stale_named);
+				trace_dbr_stale(b->exp_name, b->dmabuf,
+						a->attach, a->cb, held);
+				pr_warn_ratelimited("stale: %s buffer %p (%zu bytes): importer %s (device %s) still mapped %u ms after the revoke: it ignores revocations\n",
+						    b->exp_name, b->dmabuf,
+						    b->size, a->cb, a->dev, held);
+				a->warned++;
+				a->next_warn = now + msecs_to_jiffies(ms) *
+					(1UL << min(a->warned, 6U));
+			}
+			if (!next || time_before(a->next_warn, next))
+				next = a->next_warn;
+		}
+	}
+	spin_unlock(&dbr_track_lock);
+	if (next)
+		mod_delayed_work(dbr_wq, &dbr_watchdog,
+				 time_after(next, now) ? next - now : 1);
+}
 
 /**
  * dmabuf_revoke_note_revoke() - record a revocation and its outcome
@@ -238,11 +392,18 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_revoke, DBR_NS(DMABUF_REVOKE));
 void dmabuf_revoke_note_restore(struct dma_buf *dmabuf)
 {
 	struct dbr_tbuf *b;
+	struct dbr_tatt *a;
 
 	spin_lock(&dbr_track_lock);
 	b = tbuf_find(dmabuf);
-	if (b)
+	if (b) {
 		b->revoked = false;
+		/* A mapping of a live buffer is not stale any more. */
+		list_for_each_entry(a, &b->atts, node)
+			if (a->stale_since)
+				tatt_unstale(b, a, "kept its mapping until the restore,",
+					     false);
+	}
 	spin_unlock(&dbr_track_lock);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_restore, DBR_NS(DMABUF_REVOKE));
@@ -302,9 +463,10 @@ void dbr_track_show(struct seq_file *m)
 			   b->dmabuf, b->exp_name, b->size, b->guarded,
 			   b->revoked ? "revoked" : "live", b->stale);
 		list_for_each_entry(a, &b->atts, node)
-			seq_printf(m, "  attachment %p dev=%s class=%s mapped=%u callback=%s\n",
+			seq_printf(m, "  attachment %p dev=%s class=%s mapped=%u callback=%s stale_ms=%u\n",
 				   a->attach, a->dev, dbr_class_name(a->class),
-				   a->mapped, a->cb);
+				   a->mapped, a->cb,
+				   a->stale_since ? ms_since(a->stale_since) : 0);
 	}
 	spin_unlock(&dbr_track_lock);
 }
@@ -315,6 +477,7 @@ void dbr_track_exit(void)
 	struct hlist_node *tmp;
 	int bkt;
 
+	cancel_delayed_work_sync(&dbr_watchdog);
 	/* Exporters that track depend on our symbols: they are gone. */
 	hash_for_each_safe(dbr_tbufs, bkt, tmp, b, node) {
 		hash_del_rcu(&b->node);

@@ -38,7 +38,7 @@ static const char *const counters[] = {
 	"attach_checked", "attach_allowed", "attach_audited", "attach_refused",
 	"attach_upstream",
 	"class_legacy", "class_no_callback", "class_denied", "class_allowed",
-	"class_revocable", "revocations", "stale_mappings",
+	"class_revocable", "revocations", "stale_mappings", "stale_named",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

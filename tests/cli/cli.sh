@@ -57,7 +57,7 @@ content() { cat "$1" 2>/dev/null; }
 P=$R/sys/module/dmabuf_revoke/parameters
 
 put() { mkdir -p "$(dirname "$1")"; printf '%s\n' "$2" >"$1"; }
-COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
+COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings stale_named"
 
 # A tree with dmabuf_revoke loaded as the kernel would show it.
 mk_loaded() {

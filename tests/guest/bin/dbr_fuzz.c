@@ -195,7 +195,7 @@ static int model(const char *knob, const char *cur, const char *s, char *want,
 		snprintf(want, size, "%c", b ? 'Y' : 'N');
 		return 0;
 	}
-	if (!strcmp(knob, "canary_ms")) {
+	if (!strcmp(knob, "canary_ms") || !strcmp(knob, "stale_timeout_ms")) {
 		unsigned int ms;
 
 		if (kstrtouint_(s, &ms) || (ms && (ms < 100 || ms > 3600000)))
@@ -218,6 +218,7 @@ static int model(const char *knob, const char *cur, const char *s, char *want,
 
 static const char *const knobs[] = {
 	"deny", "allow", "exporters", "policy", "strict", "canary_ms", "hook_fault",
+	"stale_timeout_ms",
 };
 static const char *const names[] = {
 	"foo", "bar_cb", "sym:baz", "mod:ib-core", "mod:x", "dbr_imp_stub_cb",
@@ -492,6 +493,7 @@ int main(int argc, char **argv)
 	writek("allow", "\n", 1);
 	writek("exporters", "vfio_pci_core", 13);
 	writek("canary_ms", "2000", 4);
+	writek("stale_timeout_ms", "1000", 4);
 	writek("hook_fault", "none", 4);
 	return nfail ? 1 : 0;
 }

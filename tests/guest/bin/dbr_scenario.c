@@ -33,7 +33,7 @@ static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: dbr_scenario run MODE [--unguarded] [--nopin] [--nomap]\n"
+		"usage: dbr_scenario run MODE [--unguarded] [--nopin] [--nomap] [--revoke-wait MS]\n"
 		"       dbr_scenario vgem [--unguarded]\n"
 		"       dbr_scenario register MODE CAP | unregister MODE\n"
 		"MODE: legacy | stub | nocb | compliant; CAP: 1 revocable, 0 not\n");
@@ -125,6 +125,9 @@ static int run(int argc, char **argv)
 			nopin = 1;
 		else if (!strcmp(argv[i], "--nomap"))
 			nomap = 1;
+		else if (!strcmp(argv[i], "--revoke-wait") && i + 1 < argc)
+			/* how long the exporter waits for unmaps (its timeout_ms) */
+			rv.timeout_ms = strtoul(argv[++i], NULL, 10);
 		else
 			return usage();
 	}

@@ -1,0 +1,82 @@
+#!/bin/sh
+# Watching revocations of tracked buffers (the test exporter; every kernel):
+# the tracepoints in tracefs (events/dmabuf_revoke), the watchdog that names
+# an importer still mapped stale_timeout_ms after a revoke began, its knob
+# and its counter (stale_named). The exporter's revoke waits for unmaps
+# (--revoke-wait), as vfio-pci's does on 7.2+ without a bound.
+. /tests/ktap.sh
+. /tests/helpers.sh
+ktap_plan 21
+T=/sys/kernel/tracing
+E=$T/events/dmabuf_revoke
+[ -d $T/events ] || mount -t tracefs tracefs $T 2>/dev/null
+
+modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer
+check "test modules loaded" [ -c /dev/dmabuf_revoke_importer ]
+check "tracepoints registered: dbr_attach_verdict, dbr_revoke, dbr_unmapped, dbr_stale" \
+	sh -c "[ -d $E/dbr_attach_verdict ] && [ -d $E/dbr_revoke ] && [ -d $E/dbr_unmapped ] && [ -d $E/dbr_stale ]"
+check_eq "stale_timeout_ms defaults to 1000" "$(cat $P/stale_timeout_ms)" 1000
+
+# --- the knob refuses what it does not document -------------------------
+for v in 50 3600001 abc; do
+	check "stale_timeout_ms=$v refused (EINVAL)" sh -c "! echo $v >$P/stale_timeout_ms 2>/dev/null"
+done
+check_eq "and unchanged" "$(cat $P/stale_timeout_ms)" 1000
+check "and the log says what is accepted" \
+	sh -c "dmesg | grep -q \"dmabuf_revoke: stale_timeout_ms: 'abc' is not 0 (watchdog off) or 100..3600000\""
+
+# newlog: kernel log lines since the mark; events: the trace since the mark.
+mark() { LOG0=$(dmesg | wc -l); echo >$T/trace; n0=$(cat $C/stale_named); }
+newlog() { dmesg | tail -n +$((LOG0 + 1)); }
+named() { echo $(($(cat $C/stale_named) - n0)); }
+
+echo 300 >$P/stale_timeout_ms
+setpol enforce
+echo 1 >$E/enable
+
+# --- a stub keeps its mapping: named while the exporter still waits -------
+mark
+scen stub --revoke-wait 3000
+check_eq "stub: attached and mapped; still mapped when the exporter gave up (3 s)" \
+	"${S_attach_err:-unset}/${S_before_mapped:-}/${S_revoke_stale:-}" "0/1/1"
+line=$(newlog | grep 'dmabuf_revoke: stale: dmabuf_revoke_exporter buffer ' | grep 'still mapped' | head -n1)
+ktap_diag "${line:-no watchdog line}"
+check "the watchdog names the importer's callback and module" \
+	sh -c "echo '$line' | grep -q 'importer dbr_imp_stub_cb \[dmabuf_revoke_importer\] (device dmabuf_revoke_importer) still mapped [0-9]* ms after the revoke'"
+ms=$(echo "$line" | sed -n 's/.* still mapped \([0-9]*\) ms after.*/\1/p')
+check "first named after stale_timeout_ms and within 2 s (${ms:-?} ms)" \
+	sh -c "[ '${ms:-0}' -ge 300 ] && [ '${ms:-0}' -lt 2000 ]"
+check "and again, later, while it lasts" \
+	sh -c "[ \$(dmesg | tail -n +$((LOG0 + 1)) | grep -c 'stale: .*dbr_imp_stub_cb.* still mapped') -ge 2 ]"
+check_eq "stale_named counts the attachment once" "$(named)" 1
+check "the log says when it ended (the exporter restored the buffer)" \
+	sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -q 'stale: .*dbr_imp_stub_cb.* kept its mapping until the restore, [0-9]* ms after the revoke'"
+check "trace: dbr_attach_verdict of the stub (revocable, allow)" \
+	grep -q 'dbr_attach_verdict: exporter=dmabuf_revoke_exporter .* callback=dbr_imp_stub_cb.* class=revocable verdict=allow' $T/trace
+check "trace: dbr_revoke with one mapped attachment, then dbr_stale naming it" \
+	sh -c "grep -q 'dbr_revoke: exporter=dmabuf_revoke_exporter .* mapped_attachments=1' $T/trace &&
+		grep -q 'dbr_stale: exporter=dmabuf_revoke_exporter .* importer=\"dbr_imp_stub_cb \[dmabuf_revoke_importer\]\" ms=' $T/trace"
+
+# --- a compliant importer unmaps in its callback: no watchdog -------------
+mark
+scen compliant --revoke-wait 3000
+check_eq "compliant: mapped, nothing stale" \
+	"${S_attach_err:-unset}/${S_before_mapped:-}/${S_revoke_stale:-}" "0/1/0"
+check "trace: dbr_unmapped for it within the revoke (before stale_timeout_ms)" \
+	sh -c "ms=\$(sed -n 's/.*dbr_unmapped: .*importer=\"dbr_imp_compliant_cb.* ms=\([0-9]*\).*/\1/p' $T/trace | head -n1);
+		[ -n \"\$ms\" ] && [ \"\$ms\" -lt 300 ]"
+check "compliant: no watchdog line, no count" \
+	sh -c "[ $(named) = 0 ] && ! dmesg | tail -n +$((LOG0 + 1)) | grep -q 'dmabuf_revoke: stale:'"
+
+# --- stale_timeout_ms=0: the watchdog is off ---------------------------------
+echo 0 >$P/stale_timeout_ms
+mark
+scen stub --revoke-wait 1000
+check "off: a stale stub is not named (its stale mapping is still counted)" \
+	sh -c "[ '${S_revoke_stale:-}' = 1 ] && [ $(named) = 0 ] && ! dmesg | tail -n +$((LOG0 + 1)) | grep -q 'dmabuf_revoke: stale:.*still mapped'"
+
+echo 0 >$E/enable
+echo 1000 >$P/stale_timeout_ms
+modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
+check "modules unload (the watchdog's work is cancelled)" [ ! -d /sys/module/dmabuf_revoke ]
+ktap_done

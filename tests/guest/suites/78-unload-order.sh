@@ -3,15 +3,17 @@
 # keeps live objects of every module: test-exporter buffers imported
 # compliant, stub (pinned) and legacy, all mapped, one also mmap()ed; and,
 # where vfio-pci exports dma-bufs, a vfio dma-buf of the edu device imported
-# compliant (attached; vfio maps only for PCI peers), with the device open. While it holds them, rmmod of
-# each module, each one first, must fail at once with "in use" and a
-# reference count, leaving the module loaded and dmesg clean. Then the
+# compliant (attached; vfio maps only for PCI peers), with the device
+# open. While it holds them, rmmod of each module, each one first, then the
+# others, must fail at once with "in use" and a reference count, leaving
+# the module loaded and dmesg clean. Then the
 # holder lets go step by step (vfio device: unbind/rebind and rmmod
 # vfio_pci; imports; importer file; buffer fds; last the mmap) and each
 # module unloads exactly when its last object is gone. Once with the kprobe
 # backend, once with the livepatch backend (unloaded first, while held).
-# Then every order of unloading the idle modules, and everything loads
-# again and works.
+# Then every order of unloading the idle modules; vfio_pci_core unloaded
+# and loaded again under the enabled livepatch; and everything loads again
+# and works.
 . /tests/ktap.sh
 . /tests/helpers.sh
 LPM=dmabuf_revoke_livepatch
@@ -33,9 +35,10 @@ else
 	LPOK=1
 fi
 # A backend round has 29 results (the livepatch's 3 more); the idle orders
-# one per permutation; the reload and the last look 6.
+# one per permutation; vfio_pci_core away and back under the livepatch 5;
+# the reload and the last look 6.
 if [ $VF = 1 ]; then ORDERS="EIV EVI IEV IVE VEI VIE"; else ORDERS="EI IE"; fi
-ktap_plan $((29 + $([ $LPOK = 1 ] && echo 32 || echo 1) + $(echo $ORDERS | wc -w) + 6))
+ktap_plan $((29 + $([ $LPOK = 1 ] && echo 37 || echo 2) + $(echo $ORDERS | wc -w) + 6))
 
 LOG0=$(dmesg | wc -l)
 newlog() { dmesg | tail -n +$((LOG0 + 1)); }
@@ -141,8 +144,8 @@ load_all() {	# load_all kprobe|livepatch
 }
 
 # round kprobe|livepatch: hold everything, try every module first, let go
-# step by step. ROUND results (+ 4 rotations, + 2 and a rotation with the
-# livepatch).
+# step by step. 29 results; with the livepatch 32 (one more rotation, and
+# the livepatch unloaded first while held).
 round() {
 	b=$1
 	t0=$(now)
@@ -267,6 +270,40 @@ for o in $ORDERS; do
 	[ $ok = 1 ] && ktap_ok "$name" || ktap_fail "$name"
 done
 ktap_diag "idle orders: $(awk "BEGIN{print $(now) - $t0}") s"
+
+# --- the livepatch enabled while vfio_pci_core goes and comes back ----------
+if [ $LPOK = 1 ]; then
+	if have HAVE_DMA_BUF_ATTACH_REVOCABLE; then
+		ARMED=upstream-enforced WAITING=upstream-enforced
+	else
+		ARMED=armed WAITING=waiting
+	fi
+	load_all livepatch || ktap_diag "load_all livepatch failed"
+	dbr_vfio unbind >/dev/null
+	check "patched: vfio_pci and vfio_pci_core unload under the enabled livepatch" \
+		sh -c "[ \"\$(cat $LP/vfio_pci_core/patched)\" = 1 ] && rmmod vfio_pci vfio_pci_core &&
+			[ ! -d /sys/module/vfio_pci_core ] && [ \"\$(cat $LP/vfio_pci_core/patched)\" = 0 ]"
+	check_eq "patched: hook/state follows vfio_pci_core away: $WAITING" "$(cat $H/state)" "$WAITING"
+	modprobe vfio-pci && dbr_vfio bind >/dev/null
+	wait_transition
+	check_eq "patched: vfio_pci_core back, patched again: $ARMED" \
+		"$(cat $LP/vfio_pci_core/patched)/$(cat $H/state)" "1/$ARMED"
+	setpol strict
+	hook_snap
+	vrun stub --nomap --revoke none
+	check_eq "patched: enforce+strict: stub refused by the shim through the patch" \
+		"$V_attach_err $(hook_moved)" "EOPNOTSUPP hits=1 refused=1 upstream=0"
+	setpol enforce
+	lp_end() {
+		dbr_vfio unbind >/dev/null || return 1
+		lp_unload && rmmod_ok $V vfio_pci_core $I $E $S || return 1
+		modprobe -r vfio_iommu_type1
+		! ls -d /sys/module/dmabuf_revoke* 2>/dev/null
+	}
+	check "patched: livepatch, vfio, importer, exporter, shim unload in that order" lp_end
+else
+	ktap_skip "patched: vfio_pci_core away and back under the enabled livepatch" "$LPWHY"
+fi
 
 # --- everything loads again and works -----------------------------------------
 check "reload: everything loads again" load_all kprobe

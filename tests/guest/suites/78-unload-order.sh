@@ -11,7 +11,7 @@
 # vfio_pci; imports; importer file; buffer fds; last the mmap) and each
 # module unloads exactly when its last object is gone. Once with the kprobe
 # backend, once with the livepatch backend (unloaded first, while held).
-# Then every order of unloading the idle modules; vfio_pci_core unloaded
+# Then the idle modules, each first, in each place; vfio_pci_core unloaded
 # and loaded again under the enabled livepatch; and everything loads again
 # and works.
 . /tests/ktap.sh
@@ -37,7 +37,9 @@ fi
 # A backend round has 29 results (the livepatch's 3 more); the idle orders
 # one per permutation; vfio_pci_core away and back under the livepatch 5;
 # the reload and the last look 6.
-if [ $VF = 1 ]; then ORDERS="EIV EVI IEV IVE VEI VIE"; else ORDERS="EI IE"; fi
+# The idle orders: each module in each position once (vfio_pci depends on
+# none of ours, so its place among them is all that varies besides E/I).
+if [ $VF = 1 ]; then ORDERS="EIV IVE VEI"; else ORDERS="EI IE"; fi
 ktap_plan $((29 + $([ $LPOK = 1 ] && echo 37 || echo 2) + $(echo $ORDERS | wc -w) + 6))
 
 LOG0=$(dmesg | wc -l)
@@ -264,7 +266,7 @@ else
 	ktap_skip "livepatch: the same round with the livepatch backend" "$LPWHY"
 fi
 
-# --- idle modules, every order: the shim refused first, then each order ----
+# --- idle modules in turn: the shim refused first, then each order ---------
 t0=$(now)
 for o in $ORDERS; do
 	load_all kprobe || ktap_diag "load_all failed"

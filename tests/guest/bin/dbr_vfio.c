@@ -35,6 +35,22 @@
  *		after --then, import the buffer again in MODE through a new
  *		importer file: late_attach_err=, late_*
  *   --bdf BDF	the device to use (must be bound to vfio-pci)
+ *   dbr_vfio hold [--novfio] [--bdf BDF]
+ *	hold live objects of every module until stdin closes (suite
+ *	78-unload-order): two test-exporter buffers, a guarded pin-capable
+ *	one imported compliant and stub (both mapped, the stub pinned) and
+ *	an unguarded one imported legacy (mapped), the first also mmap()ed
+ *	with a pattern written; unless --novfio, a vfio-pci dma-buf of BAR0
+ *	imported compliant (attach, then DBR_IMP_REMAP), with its device open. Prints its
+ *	objects' state and "ready=1", then obeys one command a line:
+ *	  check         print the objects' state again
+ *	  close-device  close the vfio device, group and container fds
+ *	  release       DBR_IMP_RELEASE every import
+ *	  close-importer  close the importer file
+ *	  close-bufs    close the test-exporter buffer fds (the mmap stays)
+ *	each answered by its keys and "done=CMD". On end of input it
+ *	releases everything, checks the pattern in its mmap one last time
+ *	and exits 0.
  *
  * Keys of run, in order (those of steps not taken are left out):
  *   bdf group importer_dev(=BDF or misc) exp_name export_err attached(=kernel's count of attachments
@@ -59,6 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +83,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "dmabuf_revoke_exporter.h"
 #include "dmabuf_revoke_importer.h"
 
 #include "dbr_vfio_uapi.h"
@@ -83,6 +101,7 @@ static int usage(void)
 		"usage: dbr_vfio info|bind|unbind [--bdf BDF]\n"
 		"       dbr_vfio run MODE [--revoke reset|command|close|none] [--nomap] [--nopci]\n"
 		"                [--exec CMD] [--then CMD] [--late MODE] [--bdf BDF]\n"
+		"       dbr_vfio hold [--novfio] [--bdf BDF]\n"
 		"MODE: legacy | stub | nocb | compliant | none\n");
 	return 2;
 }
@@ -617,6 +636,188 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	return 0;
 }
 
+/* What dbr_vfio hold holds. */
+struct hold {
+	int exp, imp, vbuf;
+	int buf[2];			/* guarded pin-capable; unguarded */
+	unsigned int id[4];		/* compliant, stub (buf[0]); legacy (buf[1]); vfio */
+	const char *name[4];
+	unsigned char *map;		/* mmap of buf[0] */
+	size_t size;
+	struct vfio v;
+	int have_vfio;
+};
+
+/* Import @buf in @mode; @late_map: attach only, then map (DBR_IMP_REMAP). */
+static void hold_import(struct hold *h, int slot, int buf, int mode, int late_map)
+{
+	struct dbr_imp_import in = { .fd = buf, .mode = (__u32)mode,
+				     .flags = late_map ? DBR_IMP_NO_MAP : 0 };
+
+	if (ioctl(h->imp, DBR_IMP_IMPORT, &in)) {
+		printf("%s_attach_err=%s\n", h->name[slot], ename(errno));
+		return;
+	}
+	printf("%s_attach_err=0\n", h->name[slot]);
+	h->id[slot] = in.id;
+	if (late_map)
+		printf("%s_map_err=%s\n", h->name[slot], map(h->imp, in.id));
+}
+
+/* 1 if every byte of the mmap still carries the pattern. */
+static int hold_pattern_ok(struct hold *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->size; i++)
+		if (h->map[i] != (unsigned char)(i * 7 + 1))
+			return 0;
+	return 1;
+}
+
+static void hold_state(struct hold *h)
+{
+	int slot, b;
+
+	for (slot = 0; slot < 4; slot++) {
+		struct dbr_imp_status st = { .id = h->id[slot] };
+
+		if (!h->id[slot] || h->imp < 0)
+			continue;
+		if (ioctl(h->imp, DBR_IMP_STATUS, &st)) {
+			printf("%s_status=%s\n", h->name[slot], ename(errno));
+			continue;
+		}
+		printf("%s_mapped=%u\n%s_pinned=%u\n%s_notifications=%u\n",
+		       h->name[slot], st.mapped, h->name[slot], st.pinned,
+		       h->name[slot], st.notifications);
+	}
+	for (b = 0; b < 2; b++) {
+		struct dbr_exp_status es = { .fd = h->buf[b] };
+
+		if (h->buf[b] < 0)
+			continue;
+		if (ioctl(h->exp, DBR_EXP_STATUS, &es)) {
+			printf("buf%d_status=%s\n", b, ename(errno));
+			continue;
+		}
+		printf("buf%d_revoked=%u\nbuf%d_attach=%u\nbuf%d_mapped=%u\n",
+		       b, es.revoked, b, es.nr_attach, b, es.nr_mapped);
+	}
+	if (h->map)
+		printf("mmap_ok=%d\n", hold_pattern_ok(h));
+	if (h->vbuf >= 0)
+		printf("vfio_attached=%d\n", attachments(h->vbuf));
+}
+
+static void hold_release(struct hold *h)
+{
+	int slot;
+
+	for (slot = 0; slot < 4; slot++) {
+		if (!h->id[slot] || h->imp < 0)
+			continue;
+		printf("%s_release_err=%s\n", h->name[slot],
+		       ename(ioctl(h->imp, DBR_IMP_RELEASE, &h->id[slot]) ? errno : 0));
+		h->id[slot] = 0;
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int cmd_hold(int argc, char **argv, const char *bdf)
+{
+	struct hold h = { .exp = -1, .imp = -1, .vbuf = -1, .buf = { -1, -1 },
+			  .name = { "compliant", "stub", "legacy", "vfio" },
+			  .size = 4 * 4096, .have_vfio = 1 };
+	struct dbr_exp_create c = { .size = 4 * 4096 };
+	char line[64];
+	size_t i;
+	int b;
+
+	if (argc == 1 && !strcmp(argv[0], "--novfio"))
+		h.have_vfio = 0;
+	else if (argc)
+		return usage();
+	h.v.device = h.v.group = h.v.container = -1;
+
+	h.exp = open("/dev/dmabuf_revoke_exporter", O_RDWR | O_CLOEXEC);
+	if (h.exp < 0)
+		die("open /dev/dmabuf_revoke_exporter: %s", strerror(errno));
+	h.imp = open_importer();
+	for (b = 0; b < 2; b++) {
+		c.flags = b ? 0 : DBR_EXP_GUARDED | DBR_EXP_PIN_CAPABLE;
+		if (ioctl(h.exp, DBR_EXP_CREATE, &c))
+			die("DBR_EXP_CREATE: %s", strerror(errno));
+		h.buf[b] = c.fd;
+	}
+	h.map = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, h.buf[0], 0);
+	if (h.map == MAP_FAILED)
+		die("mmap of the exporter's buffer: %s", strerror(errno));
+	for (i = 0; i < h.size; i++)
+		h.map[i] = (unsigned char)(i * 7 + 1);
+	hold_import(&h, 0, h.buf[0], DBR_IMP_COMPLIANT, 0);
+	hold_import(&h, 1, h.buf[0], DBR_IMP_STUB, 0);
+	hold_import(&h, 2, h.buf[1], DBR_IMP_LEGACY, 0);
+
+	if (h.have_vfio) {
+		copy(h.v.bdf, sizeof(h.v.bdf), bdf);
+		vfio_open(&h.v);
+		h.vbuf = vfio_export(&h.v);
+		if (h.vbuf < 0) {
+			printf("vfio_export_err=%s\n", ename(-h.vbuf));
+			h.vbuf = -1;
+		} else {
+			printf("vfio_export_err=0\n");
+			hold_import(&h, 3, h.vbuf, DBR_IMP_COMPLIANT, 1);
+		}
+	}
+	hold_state(&h);
+	printf("ready=1\n");
+
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "check")) {
+			hold_state(&h);
+		} else if (!strcmp(line, "close-device")) {
+			close_fd(&h.v.device);
+			close_fd(&h.v.group);
+			close_fd(&h.v.container);
+			hold_state(&h);
+		} else if (!strcmp(line, "release")) {
+			hold_release(&h);
+			hold_state(&h);
+		} else if (!strcmp(line, "close-importer")) {
+			close_fd(&h.imp);
+		} else if (!strcmp(line, "close-bufs")) {
+			close_fd(&h.buf[0]);
+			close_fd(&h.buf[1]);
+			hold_state(&h);
+		} else {
+			printf("unknown=%s\n", line);
+		}
+		printf("done=%s\n", line);
+	}
+	hold_release(&h);
+	printf("final_mmap_ok=%d\n", hold_pattern_ok(&h));
+	munmap(h.map, h.size);
+	close_fd(&h.vbuf);
+	close_fd(&h.v.device);
+	close_fd(&h.v.group);
+	close_fd(&h.v.container);
+	close_fd(&h.imp);
+	close_fd(&h.buf[0]);
+	close_fd(&h.buf[1]);
+	close_fd(&h.exp);
+	printf("exit=0\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char bdf[64] = "";
@@ -651,5 +852,7 @@ int main(int argc, char **argv)
 		return argc == 2 ? cmd_unbind(bdf) : usage();
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 2, argv + 2, bdf);
+	if (!strcmp(cmd, "hold"))
+		return cmd_hold(argc - 2, argv + 2, bdf);
 	return usage();
 }

@@ -173,7 +173,7 @@ static int imp_open(void)
 			return -1;
 		}
 		atomic_fetch_add(&n_absent, 1);
-		usleep(1000);
+		usleep(10000);
 	}
 }
 
@@ -181,7 +181,7 @@ static int imp_open(void)
 static void gate_wait(void)
 {
 	while (atomic_load(&gate) && !atomic_load(&stop) && now() < deadline)
-		usleep(1000);
+		usleep(10000);
 }
 
 /* modprobe the importer again: 0 or -1 with modfail_what set. */
@@ -230,10 +230,13 @@ static int try_unload(void)
 }
 
 /*
- * Unload attempts every 20 ms with the files open (busy, unless by chance
- * every file is closed), and every 2 s one under the gate: all threads
+ * Unload attempts every 50 ms with the files open (busy, unless by chance
+ * every file is closed), and now and then one under the gate: all threads
  * close their importer file and wait, the attempts go on for up to 10 s
- * until one unloads. Runs until stopped and at least one reload is done.
+ * until one unloads. The gate stalls the workers, so it comes again only
+ * after 2 s or 15 times as long as it took, whichever is longer (a module
+ * load on the debug kernel takes seconds). Runs until stopped and at least
+ * one reload is done.
  */
 static void *modules(void *arg)
 {
@@ -245,16 +248,17 @@ static void *modules(void *arg)
 		int r = 0;
 
 		if (now() >= next_gate) {
-			double until = now() + 10;
+			double t = now(), until = t + 10;
 
 			atomic_store(&gate, 1);
 			while (!(r = try_unload()) && now() < until && now() < deadline)
-				usleep(1000);
+				usleep(2000);
 			atomic_store(&gate, 0);
-			next_gate = now() + 2;
+			t = now() - t;
+			next_gate = now() + (t * 15 > 2 ? t * 15 : 2);
 		} else {
 			try_unload();
-			usleep(20000);
+			usleep(50000);
 		}
 	}
 	return NULL;
@@ -447,8 +451,16 @@ static void *vfio_thread(void *arg)
 	}
 	while ((!atomic_load(&stop) || !atomic_load(&n_resets)) && now() < deadline &&
 	       !atomic_load(&n_vfio_fail)) {
+		double t, pause;
+
 		gate_wait();
+		t = now();
 		vfio_round(&v, dom, bus, slot << 3 | fn);
+		/* Leave the workers two thirds of the time (one CPU under TCG). */
+		pause = 2 * (now() - t);
+		pause = pause < 0.02 ? 0.02 : pause > 2 ? 2 : pause;
+		for (t = now() + pause; now() < t && !atomic_load(&stop);)
+			usleep(10000);
 	}
 	close(v.device);
 	close(v.group);

@@ -238,7 +238,7 @@ static int try_unload(void)
  * every file is closed), and now and then one under the gate: all threads
  * close their importer file and wait, the attempts go on for up to 10 s
  * until one unloads. The gate stalls the workers, so it comes again only
- * after 2 s or 15 times as long as it took, whichever is longer (a module
+ * after 2 s or 30 times as long as it took, whichever is longer (a module
  * load on the debug kernel takes seconds). Runs until stopped and at least
  * one reload is done.
  */
@@ -259,7 +259,7 @@ static void *modules(void *arg)
 				usleep(2000);
 			atomic_store(&gate, 0);
 			t = now() - t;
-			next_gate = now() + (t * 15 > 2 ? t * 15 : 2);
+			next_gate = now() + (t * 30 > 2 ? t * 30 : 2);
 		} else {
 			try_unload();
 			usleep(50000);
@@ -460,9 +460,12 @@ static void *vfio_thread(void *arg)
 		gate_wait();
 		t = now();
 		vfio_round(&v, dom, bus, slot << 3 | fn);
-		/* Leave the workers two thirds of the time (one CPU under TCG). */
-		pause = 2 * (now() - t);
-		pause = pause < 0.02 ? 0.02 : pause > 2 ? 2 : pause;
+		/*
+		 * Leave the workers ~90% of the time: TCG runs all vCPUs on
+		 * one host thread, and a reset takes seconds on the debug kernel.
+		 */
+		pause = 10 * (now() - t);
+		pause = pause < 0.05 ? 0.05 : pause > 30 ? 30 : pause;
 		for (t = now() + pause; now() < t && !atomic_load(&stop);)
 			usleep(10000);
 	}

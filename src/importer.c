@@ -581,10 +581,20 @@ static long dbr_imp_ioctl(struct file *file, unsigned int cmd,
 	return -ENOTTY;
 }
 
+/*
+ * Set at the end of init. misc_register() makes the node openable before
+ * our device has its DMA mask (an exporter's dma_map_sgtable() would warn
+ * on a NULL mask): until then there is no importer yet.
+ */
+static bool dbr_imp_ready;
+
 static int dbr_imp_open(struct inode *inode, struct file *file)
 {
 	struct dbr_imp_file *f;
 
+	/* Pairs with the store-release at the end of init. */
+	if (!smp_load_acquire(&dbr_imp_ready))
+		return -ENODEV;
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
@@ -633,26 +643,34 @@ static int __init dmabuf_revoke_importer_init(void)
 		     DBR_IMP_IMPORT_V1_SIZE);
 	BUILD_BUG_ON(DBR_IMP_IMPORT == DBR_IMP_IMPORT_V1);
 
-	ret = misc_register(&dbr_imp_misc);
+	/*
+	 * A well-behaved importer declares itself, so "strict" lets it in:
+	 * before the node exists, so that no import runs unregistered.
+	 */
+	ret = dmabuf_revoke_register_importer(dbr_imp_ops[DBR_IMP_COMPLIANT],
+					      DMABUF_REVOKE_CAP_REVOCABLE,
+					      THIS_MODULE);
 	if (ret)
 		return ret;
+	__set_bit(DBR_IMP_COMPLIANT, &dbr_imp_registered);
+	ret = misc_register(&dbr_imp_misc);
+	if (ret)
+		goto err_unregister;
 	/* Exporters dma_map_*() for our device: it needs a DMA mask. */
 	ret = dma_coerce_mask_and_coherent(dbr_imp_misc.this_device,
 					   DMA_BIT_MASK(64));
 	if (ret)
 		goto err_deregister;
-	/* A well-behaved importer declares itself, so "strict" lets it in. */
-	ret = dmabuf_revoke_register_importer(dbr_imp_ops[DBR_IMP_COMPLIANT],
-					      DMABUF_REVOKE_CAP_REVOCABLE,
-					      THIS_MODULE);
-	if (ret)
-		goto err_deregister;
-	__set_bit(DBR_IMP_COMPLIANT, &dbr_imp_registered);
+	/* Pairs with open(): the mask is set before anyone can import. */
+	smp_store_release(&dbr_imp_ready, true);
 	pr_info("version %s loaded\n", DMABUF_REVOKE_VERSION);
 	return 0;
 
 err_deregister:
 	misc_deregister(&dbr_imp_misc);
+err_unregister:
+	__clear_bit(DBR_IMP_COMPLIANT, &dbr_imp_registered);
+	dmabuf_revoke_unregister_importer(dbr_imp_ops[DBR_IMP_COMPLIANT]);
 	return ret;
 }
 

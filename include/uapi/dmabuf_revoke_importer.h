@@ -3,7 +3,8 @@
  * /dev/dmabuf_revoke_importer: a test dma-buf importer that can behave
  * like each kind of real importer, including ones that ignore revocation.
  * Root only (mode 0600). Imports belong to the open file: closing it
- * unmaps, unpins and detaches them.
+ * unmaps, unpins and detaches them. open() fails with ENODEV while the
+ * module is still loading (the node exists before the device is ready).
  *
  * Every ioctl returns 0 or -1 with errno: EINVAL for bad input (the kernel
  * log names the problem), ENOTTY for an unknown command, EOPNOTSUPP for a

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dbr_stress [-t THREADS] [-n CYCLES] [-s SECONDS]: hammer the shim.
+ * dbr_stress [-t THREADS] [-n CYCLES] [-s SECONDS] [-v BDF [-M] [-w SECONDS]] [-u]:
+ * hammer the shim.
  *
  * THREADS importer threads (default 8) each run CYCLES (default 10000)
  * import -> map -> unmap -> release cycles through the test importer, the
@@ -8,28 +9,66 @@
  * unguarded test-exporter buffers; meanwhile one thread revokes and
  * restores the buffers and one flips policy and strict and edits the deny,
  * allow and exporters lists. Bounded: SECONDS (default 300) ends it early
- * and is a failure. Then it asserts, as KTAP:
+ * and is a failure.
+ *
+ * -v BDF: meanwhile a vfio thread drives the PCI device BDF (bound to
+ * vfio-pci, with vfio dma-buf export: v6.19+) round after round: export
+ * one page of BAR0 as a dma-buf, attach two compliant importers and two
+ * stubs as the device itself (DBR_IMP_PCI_DEV, attach only), map the
+ * compliant ones (-M: mapping must work, 7.1+; without: it must fail with
+ * EOPNOTSUPP at vfio's pin op, 7.0), never the stubs (7.2+ waits for every
+ * mapping in a reset: a mapped stub would hang it), then VFIO_DEVICE_RESET
+ * under a watchdog (alarm(), -w SECONDS, default 30: a reset that does not
+ * return prints a "not ok" line and exits 3). After each reset every
+ * importer must have been notified and hold no mapping. The shim's hook
+ * sees these attaches (vfio_pci_core stays in exporters=): the counter
+ * invariant below includes them.
+ *
+ * -u: meanwhile a thread unloads the importer module with
+ * delete_module(O_NONBLOCK) (EBUSY/EAGAIN while a file is open: counted)
+ * and reloads it with modprobe. Every 2 s it asks all threads to close
+ * their importer file (the gate) so the unload can happen; workers also
+ * reopen it every 256 cycles. An open that finds no importer (ENOENT,
+ * ENODEV) is an "importer absent" retry, not a failure.
+ *
+ * Then it asserts, as KTAP:
  *   - every import ended in 0, EOPNOTSUPP (refused) or ENODEV (revoked);
  *   - attach_checked moved by exactly allowed + audited + refused + upstream
  *     (the counter invariant; nothing else attaches meanwhile);
  *   - the imports refused with EOPNOTSUPP are exactly attach_refused's move;
- *   - no buffer is left with an attachment, mapping or pin.
+ *   - no buffer is left with an attachment, mapping or pin;
+ *   - with -v: at least one reset, each returned 0, each notified every
+ *     importer and left the compliant ones unmapped and not stale; the
+ *     compliant maps did (-M) or did not work;
+ *   - with -u: the module was unloaded and reloaded at least once while
+ *     the workers ran,
+ *     delete_module failed only with EBUSY/EAGAIN, it is loaded at the end.
  * and prints cycles/s. Exit 0 if all passed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/vfio.h>
+
 #include "dmabuf_revoke_exporter.h"
 #include "dmabuf_revoke_importer.h"
+
+#include "dbr_vfio_uapi.h"
 
 #define P "/sys/module/dmabuf_revoke/parameters/"
 #define C "/sys/kernel/dmabuf_revoke/counters/"
@@ -43,6 +82,24 @@ static const unsigned int modes[] = { DBR_IMP_LEGACY, DBR_IMP_STUB, DBR_IMP_COMP
 				      DBR_IMP_NOCB };
 static atomic_long done_cycles, n_ok, n_refused, n_revoked, n_other;
 static atomic_int stop, first_bad_errno;
+static double deadline;
+
+/* -u: the module chaos. */
+#define IMP_DEV "/dev/dmabuf_revoke_importer"
+#define IMP_MOD "dmabuf_revoke_importer"
+#define REOPEN_EVERY 256
+static int modchaos;
+static atomic_int gate;		/* set: close the importer file, wait */
+static atomic_long n_absent, n_unloads, n_unloads_busy, n_reloads, n_busy, n_modfail;
+static atomic_int modfail_errno;
+static char modfail_what[160];
+
+/* -v: the vfio thread. */
+static const char *vfio_bdf;
+static int vfio_maps, watchdog_s = 30;
+static atomic_long n_resets, n_vfio_imports, n_vfio_maps, n_vfio_checked, n_vfio_fail;
+static double max_reset;
+static char vfio_fail_what[320];
 
 static double now(void)
 {
@@ -82,22 +139,364 @@ static void knob(const char *name, const char *val)
 	}
 }
 
+
+static void fail_once(char *what, size_t size, atomic_long *count, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Count a failure; the first one's description is kept in @what. */
+static void fail_once(char *what, size_t size, atomic_long *count, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(count, 1) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(what, size, fmt, ap);
+		va_end(ap);
+	}
+}
+
+/*
+ * Open the importer; while its module is away (ENOENT: no node, ENODEV:
+ * no device behind it) retry, counted as "importer absent". -1 when asked
+ * to stop or after another errno (a failure, counted).
+ */
+static int imp_open(void)
+{
+	for (;;) {
+		int fd = open(IMP_DEV, O_RDWR | O_CLOEXEC), e = errno;
+
+		if (fd >= 0)
+			return fd;
+		/* Not stop: the module thread reloads it promptly whatever happens. */
+		if ((e != ENOENT && e != ENODEV) || now() > deadline) {
+			atomic_store(&first_bad_errno, e);
+			atomic_fetch_add(&n_other, 1);
+			return -1;
+		}
+		atomic_fetch_add(&n_absent, 1);
+		usleep(10000);
+	}
+}
+
+/* While the module thread holds the gate, stay out (importer file closed). */
+static void gate_wait(void)
+{
+	while (atomic_load(&gate) && !atomic_load(&stop) && now() < deadline)
+		usleep(10000);
+}
+
+/* modprobe the importer again: 0 or -1 with modfail_what set. */
+static int reload(void)
+{
+	char *const argv[] = { "modprobe", IMP_MOD, NULL };
+	extern char **environ;
+	int st, i, err;
+	pid_t pid;
+
+	err = posix_spawnp(&pid, "modprobe", NULL, NULL, argv, environ);
+	if (err || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fail_once(modfail_what, sizeof(modfail_what), &n_modfail,
+			  "modprobe %s failed (spawn %s, status %#x)", IMP_MOD, strerror(err), st);
+		return -1;
+	}
+	for (i = 0; i < 2000 && access(IMP_DEV, F_OK); i++)
+		usleep(1000);
+	if (access(IMP_DEV, F_OK)) {
+		fail_once(modfail_what, sizeof(modfail_what), &n_modfail,
+			  "%s did not come back within 2 s of modprobe", IMP_DEV);
+		return -1;
+	}
+	atomic_fetch_add(&n_reloads, 1);
+	return 0;
+}
+
+/* One delete_module(O_NONBLOCK): 1 unloaded (and reloaded), 0 busy, -1 failed. */
+static int try_unload(void)
+{
+	int e;
+
+	if (!syscall(SYS_delete_module, IMP_MOD, O_NONBLOCK)) {
+		atomic_fetch_add(&n_unloads, 1);
+		/* Not just once the workers are done and have let go. */
+		if (atomic_load(&done_cycles) < nthreads * cycles)
+			atomic_fetch_add(&n_unloads_busy, 1);
+		return reload() ? -1 : 1;
+	}
+	e = errno;
+	if (e == EBUSY || e == EAGAIN) {
+		atomic_fetch_add(&n_busy, 1);
+		return 0;
+	}
+	atomic_store(&modfail_errno, e);
+	fail_once(modfail_what, sizeof(modfail_what), &n_modfail,
+		  "delete_module(%s, O_NONBLOCK): %s", IMP_MOD, strerror(e));
+	return -1;
+}
+
+/*
+ * Unload attempts every 50 ms with the files open (busy, unless by chance
+ * every file is closed), and now and then one under the gate: all threads
+ * close their importer file and wait, the attempts go on for up to 10 s
+ * until one unloads. The gate stalls the workers, so it comes again only
+ * after 2 s or 30 times as long as it took, whichever is longer (a module
+ * load on the debug kernel takes seconds). Runs until stopped and at least
+ * one reload is done.
+ */
+static void *modules(void *arg)
+{
+	double next_gate = now() + 0.2;
+
+	(void)arg;
+	while ((!atomic_load(&stop) || !atomic_load(&n_reloads)) && now() < deadline &&
+	       !atomic_load(&n_modfail)) {
+		int r = 0;
+
+		if (now() >= next_gate) {
+			double t = now(), until = t + 10;
+
+			atomic_store(&gate, 1);
+			while (!(r = try_unload()) && now() < until && now() < deadline)
+				usleep(2000);
+			atomic_store(&gate, 0);
+			t = now() - t;
+			next_gate = now() + (t * 30 > 2 ? t * 30 : 2);
+		} else {
+			try_unload();
+			usleep(50000);
+		}
+	}
+	return NULL;
+}
+
+/* -v */
+struct vfio {
+	int container, group, device;
+};
+
+static int vfio_open(struct vfio *v, const char *bdf)
+{
+	char path[128], target[128], *grp;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		snprintf(vfio_fail_what, sizeof(vfio_fail_what), "%.120s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	target[n] = '\0';
+	grp = strrchr(target, '/');
+	snprintf(path, sizeof(path), "/dev/vfio/%.64s", grp ? grp + 1 : target);
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	v->group = open(path, O_RDWR | O_CLOEXEC);
+	if (v->container < 0 || v->group < 0 ||
+	    ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
+	    ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU)) {
+		snprintf(vfio_fail_what, sizeof(vfio_fail_what),
+			 "open vfio container/group %.80s of %.32s: %s", path, bdf, strerror(errno));
+		return -1;
+	}
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (v->device < 0) {
+		snprintf(vfio_fail_what, sizeof(vfio_fail_what),
+			 "VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* One page of BAR0 as a dma-buf: the fd, or -errno. */
+static int vfio_export(struct vfio *v)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_dma_buf db;
+		struct vfio_region_dma_range r;
+	} __attribute__((packed)) req;
+	int fd;
+
+	memset(&req, 0, sizeof(req));
+	req.f.argsz = sizeof(req);
+	req.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	req.db.region_index = VFIO_PCI_BAR0_REGION_INDEX;
+	req.db.open_flags = O_RDWR | O_CLOEXEC;
+	req.db.nr_ranges = 1;
+	req.r.length = (uint64_t)sysconf(_SC_PAGESIZE);
+	fd = ioctl(v->device, VFIO_DEVICE_FEATURE, &req);
+	return fd < 0 ? -errno : fd;
+}
+
+static void watchdog(int sig)
+{
+	static const char msg[] = "not ok - VFIO_DEVICE_RESET did not return within the "
+		"watchdog's bound (-w): hung reset, an importer still maps the BAR?\n";
+
+	(void)sig;
+	/* Exits, but the thread stuck in the reset stays (D state). */
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(4);
+	_exit(3);
+}
+
+#define VFIO_IMPS 4	/* even: compliant, odd: stub */
+
+#define VFAIL(...) fail_once(vfio_fail_what, sizeof(vfio_fail_what), &n_vfio_fail, __VA_ARGS__)
+
+/* One round: export, attach (and map the compliant importers), reset, check. */
+static void vfio_round(struct vfio *v, unsigned int pci_domain, unsigned int bus,
+		       unsigned int devfn)
+{
+	unsigned int id[VFIO_IMPS] = { 0 }, n0[VFIO_IMPS] = { 0 };
+	int imp, buf, j;
+	double t;
+
+	imp = imp_open();
+	if (imp < 0)
+		return;
+	buf = vfio_export(v);
+	if (buf < 0) {
+		VFAIL("VFIO_DEVICE_FEATURE_DMA_BUF: %s", strerror(-buf));
+		close(imp);
+		return;
+	}
+	for (j = 0; j < VFIO_IMPS; j++) {
+		int compliant = !(j & 1);
+		struct dbr_imp_import in = {
+			.fd = buf,
+			.mode = compliant ? DBR_IMP_COMPLIANT : DBR_IMP_STUB,
+			.flags = DBR_IMP_NO_MAP | DBR_IMP_PCI_DEV,
+			.pci_domain = pci_domain, .pci_bus = (__u8)bus, .pci_devfn = (__u8)devfn,
+		};
+		struct dbr_imp_status st;
+
+		atomic_fetch_add(&n_vfio_imports, 1);
+		if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
+			if (errno == EOPNOTSUPP)	/* the shim's policy of the moment */
+				atomic_fetch_add(&n_refused, 1);
+			else
+				VFAIL("import %s as %s: %s", compliant ? "compliant" : "stub",
+				      vfio_bdf, strerror(errno));
+			continue;
+		}
+		id[j] = in.id;
+		if (compliant) {
+			int r = ioctl(imp, DBR_IMP_REMAP, &in.id) ? errno : 0;
+
+			if (vfio_maps && r)
+				VFAIL("compliant as %s could not map the BAR: %s", vfio_bdf,
+				      strerror(r));
+			else if (!vfio_maps && r != EOPNOTSUPP)
+				VFAIL("compliant map: %s, want EOPNOTSUPP (vfio's pin op)",
+				      r ? strerror(r) : "mapped");
+			else if (!r)
+				atomic_fetch_add(&n_vfio_maps, 1);
+		}
+		st = (struct dbr_imp_status){ .id = in.id };
+		if (ioctl(imp, DBR_IMP_STATUS, &st)) {
+			VFAIL("status: %s", strerror(errno));
+		} else if (!compliant && (st.mapped || st.core_cached)) {
+			/* Never reset with it: 7.2+ would wait forever. */
+			VFAIL("stub attached with DBR_IMP_NO_MAP holds a mapping");
+			goto out;
+		}
+		n0[j] = st.notifications;
+	}
+
+	alarm(watchdog_s);
+	t = now();
+	if (ioctl(v->device, VFIO_DEVICE_RESET))
+		VFAIL("VFIO_DEVICE_RESET: %s", strerror(errno));
+	t = now() - t;
+	alarm(0);
+	atomic_fetch_add(&n_resets, 1);
+	if (t > max_reset)
+		max_reset = t;
+
+	for (j = 0; j < VFIO_IMPS; j++) {
+		struct dbr_imp_status st = { .id = id[j] };
+
+		if (!id[j])
+			continue;
+		if (ioctl(imp, DBR_IMP_STATUS, &st)) {
+			VFAIL("status after reset: %s", strerror(errno));
+		} else if (st.notifications <= n0[j] || st.mapped || st.stale) {
+			VFAIL("%s after reset %ld: notifications %u -> %u, mapped %u, stale %u",
+			      j & 1 ? "stub" : "compliant", atomic_load(&n_resets), n0[j],
+			      st.notifications, st.mapped, st.stale);
+		} else if (!(j & 1)) {
+			atomic_fetch_add(&n_vfio_checked, 1);
+		}
+	}
+out:
+	for (j = 0; j < VFIO_IMPS; j++)
+		if (id[j] && ioctl(imp, DBR_IMP_RELEASE, &id[j]))
+			VFAIL("release: %s", strerror(errno));
+	close(buf);
+	close(imp);
+}
+
+/* Rounds until stopped (and at least one reset done) or a failure. */
+static void *vfio_thread(void *arg)
+{
+	unsigned int dom, bus, slot, fn;
+	struct vfio v;
+	char end;
+
+	(void)arg;
+	if (sscanf(vfio_bdf, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn, &end) != 4 ||
+	    bus > 0xff || slot > 0x1f || fn > 7) {
+		VFAIL("cannot parse PCI address '%s' (want DDDD:BB:SS.F)", vfio_bdf);
+		return NULL;
+	}
+	if (vfio_open(&v, vfio_bdf)) {
+		atomic_fetch_add(&n_vfio_fail, 1);
+		return NULL;
+	}
+	while ((!atomic_load(&stop) || !atomic_load(&n_resets)) && now() < deadline &&
+	       !atomic_load(&n_vfio_fail)) {
+		double t, pause;
+
+		gate_wait();
+		t = now();
+		vfio_round(&v, dom, bus, slot << 3 | fn);
+		/*
+		 * Leave the workers ~90% of the time: TCG runs all vCPUs on
+		 * one host thread, and a reset takes seconds on the debug kernel.
+		 */
+		pause = 10 * (now() - t);
+		pause = pause < 0.05 ? 0.05 : pause > 30 ? 30 : pause;
+		for (t = now() + pause; now() < t && !atomic_load(&stop);)
+			usleep(10000);
+	}
+	close(v.device);
+	close(v.group);
+	close(v.container);
+	return NULL;
+}
+
 static void *importer(void *arg)
 {
 	long id = (long)arg, i;
-	int imp = open("/dev/dmabuf_revoke_importer", O_RDWR | O_CLOEXEC);
+	int imp = -1;
 
-	if (imp < 0) {
-		atomic_store(&first_bad_errno, errno);
-		atomic_fetch_add(&n_other, 1);
-		return NULL;
-	}
 	for (i = 0; i < cycles && !atomic_load(&stop); i++) {
 		struct dbr_imp_import in = {
 			.fd = bufs[2 * id + (i & 1)],
 			.mode = modes[(i / 2) % nmodes],
 		};
 
+		/* With -u: let the module go now and then (the gate, reopening). */
+		if (imp >= 0 && modchaos && (atomic_load(&gate) || !(i % REOPEN_EVERY))) {
+			close(imp);
+			imp = -1;
+		}
+		if (imp < 0) {
+			gate_wait();
+			imp = imp_open();
+			if (imp < 0)
+				break;
+		}
 		if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
 			int e = errno;
 
@@ -118,7 +517,8 @@ static void *importer(void *arg)
 		}
 		atomic_fetch_add(&done_cycles, 1);
 	}
-	close(imp);
+	if (imp >= 0)
+		close(imp);
 	return NULL;
 }
 
@@ -177,23 +577,31 @@ int main(int argc, char **argv)
 	static const char *const names[] = { "attach_checked", "attach_allowed",
 		"attach_audited", "attach_refused", "attach_upstream" };
 	long long c0[5], c1[5];
-	pthread_t t[MAXT], tr, tc;
+	pthread_t t[MAXT], tr, tc, tv, tm;
 	int opt, i, n = 0, bad = 0, left = 0;
 	double t0, dt;
 
-	while ((opt = getopt(argc, argv, "t:n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:s:v:Mw:u")) != -1) {
 		switch (opt) {
 		case 't': nthreads = atoi(optarg); break;
 		case 'n': cycles = atol(optarg); break;
 		case 's': seconds = atol(optarg); break;
+		case 'v': vfio_bdf = optarg; break;
+		case 'M': vfio_maps = 1; break;
+		case 'w': watchdog_s = atoi(optarg); break;
+		case 'u': modchaos = 1; break;
 		default: goto usage;
 		}
 	}
-	if (optind != argc || nthreads < 1 || nthreads > MAXT || cycles < 1 || seconds < 1) {
+	if (optind != argc || nthreads < 1 || nthreads > MAXT || cycles < 1 || seconds < 1 ||
+	    watchdog_s < 1) {
 usage:
-		fprintf(stderr, "usage: dbr_stress [-t THREADS (1..%d)] [-n CYCLES] [-s SECONDS]\n", MAXT);
+		fprintf(stderr, "usage: dbr_stress [-t THREADS (1..%d)] [-n CYCLES] [-s SECONDS]\n"
+			"                  [-v BDF [-M] [-w SECONDS]] [-u]\n", MAXT);
 		return 2;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGALRM, watchdog);
 	exp_fd = open("/dev/dmabuf_revoke_exporter", O_RDWR | O_CLOEXEC);
 	if (exp_fd < 0) {
 		perror("dbr_stress: /dev/dmabuf_revoke_exporter");
@@ -214,12 +622,18 @@ usage:
 		c0[i] = counter(names[i]);
 
 	t0 = now();
+	deadline = t0 + seconds;
 	pthread_create(&tr, NULL, revoker, NULL);
 	pthread_create(&tc, NULL, chaos, NULL);
+	if (vfio_bdf)
+		pthread_create(&tv, NULL, vfio_thread, NULL);
+	if (modchaos)
+		pthread_create(&tm, NULL, modules, NULL);
 	for (i = 0; i < nthreads; i++)
 		pthread_create(&t[i], NULL, importer, (void *)(long)i);
-	while (atomic_load(&done_cycles) < nthreads * cycles && now() - t0 < seconds &&
-	       atomic_load(&n_other) == 0)
+	while (atomic_load(&done_cycles) < nthreads * cycles && now() < deadline &&
+	       atomic_load(&n_other) == 0 && !atomic_load(&n_vfio_fail) &&
+	       !atomic_load(&n_modfail))
 		usleep(100000);
 	dt = now() - t0;
 	if (atomic_load(&done_cycles) < nthreads * cycles)
@@ -227,12 +641,17 @@ usage:
 	for (i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
 	atomic_store(&stop, 1);
+	/* These two go on (bounded by -s) until they have done one round. */
+	if (vfio_bdf)
+		pthread_join(tv, NULL);
+	if (modchaos)
+		pthread_join(tm, NULL);
 	pthread_join(tr, NULL);
 	pthread_join(tc, NULL);
 	for (i = 0; i < 5; i++)
 		c1[i] = counter(names[i]);
 
-	printf("KTAP version 1\n1..5\n");
+	printf("KTAP version 1\n1..%d\n", 5 + (vfio_bdf ? 2 : 0) + (modchaos ? 2 : 0));
 	printf("# %d threads x %ld cycles, %d modes: %ld done in %.1f s, %.0f cycles/s\n",
 	       nthreads, cycles, nmodes, atomic_load(&done_cycles), dt,
 	       atomic_load(&done_cycles) / dt);
@@ -262,5 +681,36 @@ usage:
 		close(bufs[i]);
 	}
 	RESULT(left == 0, "no buffer left with an attachment, mapping or pin (%d)", left);
+	if (vfio_bdf) {
+		printf("# vfio %s: %ld resets (longest %.2f s), %ld imports, %ld compliant maps, "
+		       "%ld compliant importers notified and unmapped\n", vfio_bdf,
+		       atomic_load(&n_resets), max_reset, atomic_load(&n_vfio_imports),
+		       atomic_load(&n_vfio_maps), atomic_load(&n_vfio_checked));
+		if (atomic_load(&n_vfio_fail))
+			printf("# vfio: %ld failures, the first: %s\n", atomic_load(&n_vfio_fail),
+			       vfio_fail_what);
+		RESULT(atomic_load(&n_resets) > 0 && atomic_load(&n_vfio_checked) > 0 &&
+		       !atomic_load(&n_vfio_fail),
+		       "vfio: %ld resets returned 0 within %d s, each notified every importer "
+		       "and left none mapped", atomic_load(&n_resets), watchdog_s);
+		RESULT(vfio_maps ? atomic_load(&n_vfio_maps) > 0 : atomic_load(&n_vfio_maps) == 0,
+		       vfio_maps ? "vfio: compliant importers (as %s) mapped the BAR before the resets" :
+		       "vfio: compliant importers (as %s) cannot map (vfio's pin op: EOPNOTSUPP)",
+		       vfio_bdf);
+	}
+	if (modchaos) {
+		printf("# importer module: %ld unloads (%ld while the workers ran), %ld reloads, "
+		       "%ld busy (EBUSY/EAGAIN), %ld importer-absent retries\n",
+		       atomic_load(&n_unloads), atomic_load(&n_unloads_busy), atomic_load(&n_reloads),
+		       atomic_load(&n_busy), atomic_load(&n_absent));
+		if (atomic_load(&n_modfail))
+			printf("# module chaos failed: %s\n", modfail_what);
+		RESULT(atomic_load(&n_unloads_busy) > 0 &&
+		       atomic_load(&n_reloads) == atomic_load(&n_unloads) && !atomic_load(&n_modfail),
+		       "importer module unloaded and reloaded %ld times while the workers ran, "
+		       "delete_module otherwise only EBUSY/EAGAIN", atomic_load(&n_unloads_busy));
+		RESULT(!access(IMP_DEV, F_OK) && !access("/sys/module/" IMP_MOD, F_OK),
+		       "the importer module is loaded at the end");
+	}
 	return bad;
 }

@@ -193,7 +193,7 @@ first_stock() {	# the first kernel of the run that is not a debug kernel
 sk=7.0
 case " $kernels " in *" 7.0 "*) ;; *) sk=$(first_stock) ;; esac
 selfchecks=
-for k in $sk $GUEST_KERNELS; do
+for k in $sk ${GUEST_KERNELS:-}; do
 	case $k in "$sk" | *-debug) ;; *) continue ;; esac
 	case " $selfchecks " in *" $k "*) continue ;; esac
 	[ -f "$BUILD/$k/conftest.txt" ] || continue

@@ -104,7 +104,7 @@ owner() {
 # One file per report; ours (a frame names or lies in dmabuf_revoke*) vs the rest.
 rm -rf /tmp/kl && mkdir -p /tmp/kl
 awk '/^unreferenced object/ {n++} n {print >("/tmp/kl/" n)}' /tmp/kmemleak.txt
-ours=0 other=0
+ours=0 other=0 upstream=0
 for r in /tmp/kl/*; do
 	[ -f "$r" ] || continue
 	hit=
@@ -116,6 +116,17 @@ for r in /tmp/kl/*; do
 		esac
 	done <"$r"
 	grep -q '\[dmabuf_revoke' "$r" && hit=${hit:-named}
+	# A kernel bug, not ours, whoever mapped: dma_buf_phys_vec_to_sgt()
+	# (vfio-pci's map, 7.2+) sets sgt.orig_nents = 0, and
+	# dma_buf_free_sgt()'s sg_free_table() frees by orig_nents: the
+	# scatterlist array of every mapping stays allocated. Shown, counted
+	# apart, not failed (README: the debug lane's findings).
+	if [ -n "$hit" ] && grep -q ' dma_buf_phys_vec_to_sgt+' "$r" &&
+		grep -q ' sg_alloc_table+' "$r"; then
+		upstream=$((upstream + 1))
+		[ $upstream -le 1 ] && { ktap_diag "--- kmemleak report of the kernel's dma_buf_free_sgt() leak (not ours):"; head -n 40 "$r" | sed 's/^/# /'; }
+		continue
+	fi
 	if [ -n "$hit" ]; then
 		ours=$((ours + 1))
 		ktap_diag "--- kmemleak report of ours ($hit):"
@@ -126,5 +137,6 @@ for r in /tmp/kl/*; do
 	fi
 done
 [ $other -le 3 ] || ktap_diag "... and $((other - 3)) more not ours"
+[ $upstream = 0 ] || ktap_diag "$upstream report(s) of the kernel's dma_buf_free_sgt() scatterlist leak (one per vfio-pci dma-buf mapping), not ours"
 check_eq "kmemleak: no leak from our modules" "$ours" 0
 ktap_done

@@ -274,6 +274,30 @@ static int wait_transition(const struct ctx *c, unsigned int timeout)
 	return EXIT_FAIL;
 }
 
+/*
+ * A disabled patch holds its module until the kernel frees the patch, from
+ * a work item after the transition: its sysfs directory goes then. An
+ * rmmod before that fails as in use (seen on slow kernels).
+ */
+static int wait_patch_freed(const struct ctx *c, unsigned int timeout)
+{
+	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	double end = now() + timeout;
+	char v[8];
+
+	while (!ctx_read(c, v, sizeof(v), P_LIVEPATCH "/" MOD_LIVEPATCH "/enabled")) {
+		if (strcmp(v, "0"))
+			return EXIT_OK;	/* enabled again by someone: unload says so */
+		if (now() >= end) {
+			err_msg("disable: the livepatch is disabled but not freed after %u s; retry",
+				timeout);
+			return EXIT_FAIL;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return EXIT_OK;
+}
+
 static int disable_livepatch(struct ctx *c, unsigned int timeout)
 {
 	char path[512], v[8], msg[512];
@@ -290,6 +314,9 @@ static int disable_livepatch(struct ctx *c, unsigned int timeout)
 		}
 	}
 	ret = wait_transition(c, timeout);
+	/* Under a fake root nothing frees the patch; unload refuses anyway. */
+	if (!ret && !(c->sysroot && *c->sysroot))
+		ret = wait_patch_freed(c, timeout);
 	if (ret)
 		return ret;
 	ret = unload(c, MOD_LIVEPATCH);

@@ -344,11 +344,6 @@ static const char *dev_link(const char *bdf, const char *link, char *buf, size_t
 static int vfio_dmabuf(void)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_dma_buf db;
-		struct vfio_region_dma_range r;
-	} __attribute__((packed)) req;
 	char bdf[64] = "", path[PATH_MAX], buf[64], group[64];
 	int container, grp, device, fd;
 	struct dirent *d;
@@ -392,16 +387,9 @@ static int vfio_dmabuf(void)
 	device = ioctl(grp, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (device < 0)
 		die("VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));
-	memset(&req, 0, sizeof(req));
-	req.f.argsz = sizeof(req);
-	req.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	req.db.region_index = VFIO_PCI_BAR0_REGION_INDEX;
-	req.db.open_flags = O_RDWR | O_CLOEXEC;
-	req.db.nr_ranges = 1;
-	req.r.length = (uint64_t)sysconf(_SC_PAGESIZE);
-	fd = ioctl(device, VFIO_DEVICE_FEATURE, &req);
+	fd = dbr_vfio_export_bar0(device);
 	if (fd < 0)
-		die("VFIO_DEVICE_FEATURE_DMA_BUF: %s", strerror(errno));
+		die("VFIO_DEVICE_FEATURE_DMA_BUF: %s", strerror(-fd));
 	return fd;	/* container, group and device stay open until exit */
 }
 

@@ -309,22 +309,7 @@ static int vfio_open(struct vfio *v, const char *bdf)
 /* One page of BAR0 as a dma-buf: the fd, or -errno. */
 static int vfio_export(struct vfio *v)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_dma_buf db;
-		struct vfio_region_dma_range r;
-	} __attribute__((packed)) req;
-	int fd;
-
-	memset(&req, 0, sizeof(req));
-	req.f.argsz = sizeof(req);
-	req.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	req.db.region_index = VFIO_PCI_BAR0_REGION_INDEX;
-	req.db.open_flags = O_RDWR | O_CLOEXEC;
-	req.db.nr_ranges = 1;
-	req.r.length = (uint64_t)sysconf(_SC_PAGESIZE);
-	fd = ioctl(v->device, VFIO_DEVICE_FEATURE, &req);
-	return fd < 0 ? -errno : fd;
+	return dbr_vfio_export_bar0(v->device);
 }
 
 static void watchdog(int sig)

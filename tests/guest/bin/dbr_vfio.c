@@ -355,27 +355,10 @@ static void vfio_open(struct vfio *v)
 /* Export one page of BAR0: the dma-buf fd, or -errno. */
 static int vfio_export(struct vfio *v)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_dma_buf db;
-		struct vfio_region_dma_range r;
-	} __attribute__((packed)) req;
-	long page = sysconf(_SC_PAGESIZE);
-	int fd;
-
-	if (v->bar0_size < (uint64_t)page)
+	if (v->bar0_size < (uint64_t)sysconf(_SC_PAGESIZE))
 		die("BAR0 of %s is %llu bytes, less than a page", v->bdf,
 		    (unsigned long long)v->bar0_size);
-	memset(&req, 0, sizeof(req));
-	req.f.argsz = sizeof(req);
-	req.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	req.db.region_index = VFIO_PCI_BAR0_REGION_INDEX;
-	req.db.open_flags = O_RDWR | O_CLOEXEC;
-	req.db.nr_ranges = 1;
-	req.r.offset = 0;
-	req.r.length = (uint64_t)page;
-	fd = ioctl(v->device, VFIO_DEVICE_FEATURE, &req);
-	return fd < 0 ? -errno : fd;
+	return dbr_vfio_export_bar0(v->device);
 }
 
 /* PCI_COMMAND through the config region. */

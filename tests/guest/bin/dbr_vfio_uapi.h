@@ -3,6 +3,11 @@
 #ifndef DBR_VFIO_UAPI_H
 #define DBR_VFIO_UAPI_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
 
@@ -23,5 +28,29 @@ struct vfio_device_feature_dma_buf {
 	struct vfio_region_dma_range dma_ranges[];
 };
 #endif
+
+/*
+ * Export the first page of @device's BAR0 as a dma-buf
+ * (VFIO_DEVICE_FEATURE_DMA_BUF): the fd, or -errno.
+ */
+static inline int dbr_vfio_export_bar0(int device)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_dma_buf db;
+		struct vfio_region_dma_range r;
+	} __attribute__((packed)) req;
+	int fd;
+
+	memset(&req, 0, sizeof(req));
+	req.f.argsz = sizeof(req);
+	req.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	req.db.region_index = VFIO_PCI_BAR0_REGION_INDEX;
+	req.db.open_flags = O_RDWR | O_CLOEXEC;
+	req.db.nr_ranges = 1;
+	req.r.length = (__u64)sysconf(_SC_PAGESIZE);
+	fd = ioctl(device, VFIO_DEVICE_FEATURE, &req);
+	return fd < 0 ? -errno : fd;
+}
 
 #endif /* DBR_VFIO_UAPI_H */

@@ -312,8 +312,12 @@ void dmabuf_revoke_note_revoking(struct dma_buf *dmabuf)
 		trace_dbr_revoke(b->exp_name, dmabuf, n);
 	}
 	spin_unlock(&dbr_track_lock);
+	/*
+	 * The watchdog itself works out its next run from every deadline:
+	 * a delay set from here could postpone an earlier one.
+	 */
 	if (n && ms)
-		mod_delayed_work(dbr_wq, &dbr_watchdog, msecs_to_jiffies(ms));
+		mod_delayed_work(dbr_wq, &dbr_watchdog, 0);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_revoking, DBR_NS(DMABUF_REVOKE));
 
@@ -355,10 +359,11 @@ static void dbr_watchdog_fn(struct work_struct *work)
 				next = a->next_warn;
 		}
 	}
-	spin_unlock(&dbr_track_lock);
+	/* Under the lock: a revoke noted after it re-runs us at once. */
 	if (next)
 		mod_delayed_work(dbr_wq, &dbr_watchdog,
 				 time_after(next, now) ? next - now : 1);
+	spin_unlock(&dbr_track_lock);
 }
 
 /**

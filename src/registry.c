@@ -342,10 +342,15 @@ bool dmabuf_revoke_attach_revocable(const struct dma_buf_attachment *attach)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_attach_revocable, DBR_NS(DMABUF_REVOKE));
 
-/* First sight of this importer/exporter pair? Lock-free; never sleeps. */
-static bool pair_first_sight(const void *importer, const char *exp_name)
+/*
+ * First sight of this importer/exporter pair with this verdict? A pair
+ * audited before is logged again when first refused (policy switched to
+ * enforce). Lock-free; never sleeps.
+ */
+static bool pair_first_sight(const void *importer, const char *exp_name,
+			     enum dbr_verdict v)
 {
-	u64 key = ((u64)jhash(exp_name, strlen(exp_name), 0) << 32 |
+	u64 key = ((u64)jhash(exp_name, strlen(exp_name), v) << 32 |
 		   hash_ptr(importer, 32)) | 1;
 	unsigned int i, slot = hash_64(key, ilog2(DBR_AUDIT_PAIRS_MAX));
 	u64 old;
@@ -420,7 +425,7 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 	}
 
 	importer = ops ?: (const void *)dev;
-	if (!pair_first_sight(importer, exp) || !__ratelimit(&dbr_log_rs))
+	if (!pair_first_sight(importer, exp, v) || !__ratelimit(&dbr_log_rs))
 		return v == DBR_VERDICT_REFUSE ? -EOPNOTSUPP : 0;
 	/* The callback's name only for the log: no string work per attach. */
 	dbr_classify_importer(ops, &reason, cb, sizeof(cb));
@@ -439,7 +444,8 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
  * importer passes and is logged; under "enforce" it is refused. "strict"
  * makes only allowed importers trusted. The policy is the exporter's own
  * when exporters= gives it one ("NAME:POLICY"), the global one otherwise.
- * Logs once per importer/exporter pair, ratelimited. Safe in atomic context.
+ * Logs once per importer/exporter pair and verdict, ratelimited. Safe in
+ * atomic context.
  *
  * Return: 0 to let the attach go on, -EOPNOTSUPP to refuse it.
  */

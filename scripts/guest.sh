@@ -29,7 +29,7 @@ res=$BUILD/results/$k
 [ $bench -eq 1 ] && res=$BUILD/results/bench-$k
 # One staging tree and image per mode: make check runs a kernel's suites,
 # its self-check and its bench smoke at the same time.
-mode=test
+mode="test"
 [ $selfcheck -eq 1 ] && mode=selfcheck
 [ $demo -eq 1 ] && mode=demo
 [ $bench -eq 1 ] && mode=bench

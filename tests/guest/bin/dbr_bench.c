@@ -53,7 +53,6 @@
 #define SHIM "/sys/module/dmabuf_revoke"
 #define PARAMS SHIM "/parameters/"
 #define HOOK "/sys/kernel/dmabuf_revoke/hook/"
-#define PCI_DEVS "/sys/bus/pci/devices"
 #define EXPORTERS "vfio_pci_core,dbr_bench_guarded"
 
 enum { CFG_A, CFG_B, CFG_C, CFG_D, NCFG };
@@ -323,22 +322,6 @@ static void block(int cfg, long round)
 }
 
 /* --- vfio-pci: BAR0 of the edu device as a dma-buf ----------------------- */
-
-static const char *dev_link(const char *bdf, const char *link, char *buf, size_t size)
-{
-	char path[PATH_MAX], target[PATH_MAX], *slash;
-	ssize_t n;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", bdf, link);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return buf;
-	target[n] = '\0';
-	slash = strrchr(target, '/');
-	copy(buf, size, slash ? slash + 1 : target);
-	return buf;
-}
 
 /* The dma-buf fd of one page of BAR0 of the edu device (bound to vfio-pci). */
 static int vfio_dmabuf(void)

@@ -90,7 +90,6 @@
 
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8
-#define PCI_DEVS "/sys/bus/pci/devices"
 
 static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
 #define MODE_NONE 4
@@ -201,24 +200,6 @@ static void find_edu(char *bdf, size_t size)
 	}
 	closedir(dir);
 	die("no edu PCI device (%04x:%04x) in %s", EDU_VENDOR, EDU_DEVICE, PCI_DEVS);
-}
-
-/* Basename of a sysfs symlink of the device ("" if none). */
-static const char *dev_link(const char *bdf, const char *link, char *buf, size_t size)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", bdf, link);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return buf;
-	target[n] = '\0';
-	slash = strrchr(target, '/');
-	copy(buf, size, slash ? slash + 1 : target);
-	return buf;
 }
 
 static void print_dev(const char *bdf)

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -28,6 +30,33 @@ struct vfio_device_feature_dma_buf {
 	struct vfio_region_dma_range dma_ranges[];
 };
 #endif
+
+#define PCI_DEVS "/sys/bus/pci/devices"
+
+/* Basename of the PCI device @bdf's sysfs symlink @link ("" if none). */
+static inline const char *dev_link(const char *bdf, const char *link,
+				   char *buf, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX], *base;
+	size_t len;
+	ssize_t n;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", bdf, link);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return buf;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	/* Truncated to @size: names here are short ("vfio-pci", "12"). */
+	len = strlen(base);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, base, len);
+	buf[len] = '\0';
+	return buf;
+}
 
 /*
  * Export the first page of @device's BAR0 as a dma-buf

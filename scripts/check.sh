@@ -54,6 +54,11 @@ if stage checkpatch "$TOP/scripts/checkpatch.sh"; then
 else
 	result fail "kernel sources are checkpatch --no-tree -f clean"
 fi
+if stage kernel-doc "$TOP/scripts/kernel-doc.sh"; then
+	result ok "kernel-doc -none -Wall clean, every exported symbol documented"
+else
+	result fail "kernel-doc -none -Wall clean, every exported symbol documented"
+fi
 
 # Guests run GJOBS at a time: a test guest is one TCG thread, so one guest
 # leaves a core idle. Each writes a log, printed (and counted) in the order

@@ -1,37 +1,12 @@
 #!/usr/bin/env bash
 # checkpatch.sh: run the kernel's scripts/checkpatch.pl (--no-tree -f) on the
-# kernel C sources. checkpatch.pl ships only in linux-source, so the pinned
-# package below is fetched once into the cache and just checkpatch and its
-# data files are kept.
+# kernel C sources (fetched by kernel-tools.sh).
 #
 # Ignored: ALLOC_WITH_SIZEOF (kzalloc_obj() is 7.x-only; we build for 6.1)
 # and DEPRECATED_API (idr is what 6.1 offers alike).
 . "$(dirname "$0")/lib.sh"
 
-DEB=pool/main/l/linux/linux-source-7.2_7.2.12-1~bpo13+1_all.deb
-SHA=73ca6c22599ba411ab3179642d33501ca2c90174e13c3c8d86e996ea1cbf2a8f
-dir=$CACHE/checkpatch
-cp=$dir/scripts/checkpatch.pl
-
-if [ ! -f "$cp" ]; then
-	mkdir -p "$CACHE/debs" "$dir"
-	deb=$CACHE/debs/$(basename "$DEB")
-	if ! echo "$SHA  $deb" | sha256sum -c --status 2>/dev/null; then
-		curl -fsSL --retry 3 -o "$deb.part" "$(mirror debian)/$DEB" ||
-			die "download failed: $DEB"
-		echo "$SHA  $deb.part" | sha256sum -c --status ||
-			die "sha256 mismatch for $(basename "$DEB")"
-		mv "$deb.part" "$deb"
-	fi
-	tmp=$(mktemp -d)
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards '*.tar.xz'
-	tar -xJf "$tmp"/usr/src/linux-source-*.tar.xz -C "$tmp" --strip-components=1 \
-		--wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-		'*/scripts/const_structs.checkpatch'
-	mkdir -p "$dir/scripts"
-	cp "$tmp"/scripts/{checkpatch.pl,spelling.txt,const_structs.checkpatch} "$dir/scripts/"
-	rm -rf "$tmp" "$deb"
-fi
+cp=$("$TOP/scripts/kernel-tools.sh")/scripts/checkpatch.pl || exit 1
 
 cd "$TOP"
 rc=0

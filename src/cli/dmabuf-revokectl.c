@@ -13,30 +13,62 @@
 #include "cli.h"
 #include "kmodule.h"
 
-static const char help_text[] =
+/*
+ * The commands: one table, from which the top-level help and the
+ * completion's word lists (--commands) are generated. @words: what may
+ * follow the command (subcommands and values), for completion only.
+ */
+struct command {
+	const char *name;
+	int (*fn)(struct ctx *c, int argc, char **argv);
+	const char *synopsis;
+	const char *summary;
+	const char *words;
+};
+
+static const struct command commands[] = {
+	{ "status", cmd_status, "status",
+	  "modules, policy, hook, counters", "" },
+	{ "enable", cmd_enable,
+	  "enable [--policy P] [--strict] [--backend kprobe|livepatch]",
+	  "load dmabuf_revoke (or apply P if loaded)", "" },
+	{ "disable", cmd_disable, "disable [--timeout SEC]",
+	  "unload the livepatch and dmabuf_revoke", "" },
+	{ "policy", cmd_policy, "policy get | set off|audit|enforce",
+	  "the default policy of guarded exporters", "get set off audit enforce" },
+	{ "strict", cmd_strict, "strict get | set Y|N",
+	  "only allow-listed importers pass", "get set Y N" },
+	{ "deny", cmd_deny, "deny list | add ENTRY... | del ENTRY... | clear",
+	  "importers refused (ENTRY: NAME, sym:NAME, mod:NAME)",
+	  "list add del clear" },
+	{ "allow", cmd_allow, "allow list | add ENTRY... | del ENTRY... | clear",
+	  "importers accepted (same ENTRY; a deny entry wins)",
+	  "list add del clear" },
+	{ "list", cmd_list, "list",
+	  "guarded buffers and their attachments (debugfs)", "" },
+	{ "selftest", cmd_selftest, "selftest",
+	  "run the exporter/importer scenario (test modules)", "" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char help_head[] =
 	"Usage: " PROG " [--json] COMMAND [ARGS...]\n"
 	"       " PROG " COMMAND --help\n"
 	"\n"
 	"Load, configure and inspect dmabuf-revoke, which refuses dma-buf importers\n"
 	"that cannot be revoked.\n"
 	"\n"
-	"Commands:\n"
-	"  status                     modules, policy, hook, counters\n"
-	"  enable [--policy P] [--strict] [--backend kprobe|livepatch]\n"
-	"                             load dmabuf_revoke (or apply P if loaded)\n"
-	"  disable [--timeout SEC]    unload the livepatch and dmabuf_revoke\n"
-	"  policy get | set off|audit|enforce\n"
-	"  strict get | set Y|N\n"
-	"  deny list | add ENTRY... | del ENTRY... | clear\n"
-	"  allow list | add ENTRY... | del ENTRY... | clear\n"
-	"                             ENTRY: NAME, sym:NAME (callback symbol), mod:NAME\n"
-	"  list                       guarded buffers and their attachments (debugfs)\n"
-	"  selftest                   run the exporter/importer scenario (test modules)\n"
+	"Commands:\n";
+
+static const char help_tail[] =
 	"\n"
 	"Options:\n"
 	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list, list)\n"
 	"  -h, --help     this help; COMMAND --help for a command's\n"
 	"  -V, --version  print the version\n"
+	"      --commands the commands and the words they take, one per line\n"
+	"                 (for shell completion)\n"
 	"\n"
 	"Exit status:\n"
 	"  0  success\n"
@@ -49,28 +81,41 @@ static const char help_text[] =
 	"  DMABUF_REVOKE_SYSROOT  prefix for /sys, /dev, debugfs and /lib/modules\n"
 	"                         (tests); when set, no module is loaded or removed\n";
 
-struct command {
-	const char *name;
-	int (*fn)(struct ctx *c, int argc, char **argv);
-};
+#define SYNOPSIS_WIDTH 26
 
-static const struct command commands[] = {
-	{ "status", cmd_status },
-	{ "enable", cmd_enable },
-	{ "disable", cmd_disable },
-	{ "policy", cmd_policy },
-	{ "strict", cmd_strict },
-	{ "deny", cmd_deny },
-	{ "allow", cmd_allow },
-	{ "list", cmd_list },
-	{ "selftest", cmd_selftest },
-};
+static void print_help(void)
+{
+	size_t i;
+
+	fputs(help_head, stdout);
+	for (i = 0; i < N_COMMANDS; i++) {
+		const struct command *cmd = &commands[i];
+
+		/* A synopsis too long for the column gets a line of its own. */
+		if (strlen(cmd->synopsis) > SYNOPSIS_WIDTH)
+			printf("  %s\n  %-*s %s\n", cmd->synopsis,
+			       SYNOPSIS_WIDTH, "", cmd->summary);
+		else
+			printf("  %-*s %s\n", SYNOPSIS_WIDTH, cmd->synopsis,
+			       cmd->summary);
+	}
+	fputs(help_tail, stdout);
+}
+
+static void print_commands(void)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		printf("%s%s%s\n", commands[i].name,
+		       *commands[i].words ? " " : "", commands[i].words);
+}
 
 static const struct command *find_command(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
@@ -83,6 +128,7 @@ static int parse_global(struct ctx *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "commands", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -91,7 +137,10 @@ static int parse_global(struct ctx *c, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "+hVj", opts, NULL)) != -1) {
 		switch (o) {
 		case 'h':
-			fputs(help_text, stdout);
+			print_help();
+			return EXIT_OK;
+		case 'C':
+			print_commands();
 			return EXIT_OK;
 		case 'V':
 			printf(PROG " " DMABUF_REVOKE_VERSION "\n");

@@ -314,6 +314,40 @@ check "selftest never writes the global policy" check_eq_file "$P/policy" audit
 check "selftest's last exporters edit removes the test exporter's entry" \
 	check_eq_file "$P/exporters" "-dmabuf_revoke_exporter"
 
+# --- the command table: help, man page, completion -------------------------------
+# Every command of the table (--commands) answers --help, is in the
+# generated top-level help and has an entry in the man page's COMMANDS.
+run --commands
+CMDS=$(cut -d' ' -f1 <<<"$OUT")
+check "--commands lists the commands (exit 0, status first)" \
+	sh -c '[ "$1" = 0 ] && [ "$(printf "%s\n" "$2" | head -n1)" = status ]' _ "$RC" "$CMDS"
+MAN=$(sed -n '/^\.SH COMMANDS/,/^\.SH OPTIONS/p' "$TOP/src/cli/dmabuf-revokectl.8")
+run --help
+HELP=$OUT
+for c in $CMDS; do
+	t "$c --help: usage, exit 0" 0 out "^Usage: dmabuf-revokectl $c" -- "$c" --help
+	check "$c is in the top-level help" grep -qE "^  $c( |\$)" <<<"$HELP"
+	check "$c has an entry in the man page's COMMANDS" \
+		grep -qE "^\.BR? \"?$c( |\"|\$)" <<<"$MAN"
+done
+# complete WORDS...: COMPREPLY of the bash completion for the command line
+# WORDS (the last one is being completed), with our binary first in PATH.
+complete_line() {
+	# shellcheck disable=SC2016
+	PATH=$(dirname "$CLI"):$PATH DMABUF_REVOKE_SYSROOT=$R bash -c '
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_dmabuf_revokectl
+		echo "${COMPREPLY[*]}"' _ "$TOP/src/cli/dmabuf-revokectl.bash-completion" \
+		dmabuf-revokectl "$@"
+}
+check "completion: 'po' -> policy" test "$(complete_line po)" = policy
+check "completion: every command from ''" test "$(complete_line '')" = "$(echo $CMDS)"
+check "completion: 'policy s' -> set" test "$(complete_line policy s)" = set
+check "completion: 'deny ' -> list add del clear" test "$(complete_line deny '')" = "list add del clear"
+check "completion: 'enable --b' -> --backend" test "$(complete_line enable --b)" = --backend
+check "completion: '--j' -> --json" test "$(complete_line --j)" = --json
+
 # --- the real system, read only ------------------------------------------------
 OUT=$("$CLI" status 2>"$T/err"); RC=$?; ERR=$(cat "$T/err")
 real_ok() {

@@ -194,6 +194,7 @@ suite_deb() {
 	check "livepatch module built exactly where the kernel supports it" livepatch_as_configured "/usr/src/$PKG-$VER"
 	check_eq "packaged dmabuf-revokectl --version" "$(dmabuf-revokectl --version 2>&1)" "dmabuf-revokectl $VER"
 	check "man page installed" test -f /usr/share/man/man8/dmabuf-revokectl.8.gz
+	check "bash completion installed" test -f /usr/share/bash-completion/completions/dmabuf-revokectl
 	chk "dmabuf-revokectl enable --policy audit" run_logged /tmp/cli.log dmabuf-revokectl enable --policy audit ||
 		diag_file /tmp/cli.log
 	check_eq "policy after enable" "$(cat $P/policy 2>&1)" audit

@@ -18,8 +18,10 @@
 #     when the headers have it (conftest HAVE_DMA_BUF_ATTACH_REVOCABLE): the
 #     checks the replacement reimplements (v6.19-v7.0: peer2peer, revoked;
 #     v7.1+: also dma_buf_attach_revocable()), nothing else to keep;
-#   - a fingerprint: the SHA-256 and size of the module's .BTF section, which
-#     the livepatch compares with the loaded vfio_pci_core's BTF at enable.
+#   - a fingerprint: the SHA-256 and size of the module's .BTF section and
+#     its GNU build-id, which the livepatch compares with the loaded
+#     vfio_pci_core's at enable (the build-id catches a point release that
+#     changed code but no type).
 #
 # VFIO_KO defaults to /lib/modules/<headers' release>/kernel/drivers/vfio/pci/
 # vfio-pci-core.ko{,.xz,.zst} (where DKMS finds it); scripts/build.sh passes
@@ -85,6 +87,10 @@ objcopy --dump-section .BTF="$TMP/btf.bin" "$ko" "$TMP/junk.o" 2>/dev/null ||
 	skip "$KO has no .BTF section"
 btf_size=$(stat -c %s "$TMP/btf.bin")
 btf_sha=$(sha256sum "$TMP/btf.bin" | cut -d' ' -f1)
+# The GNU build-id: a same-ABI point release (same BTF) with a changed body
+# of the function gets a new one.
+build_id=$(readelf -n "$ko" 2>/dev/null | sed -n 's/^ *Build ID: \([0-9a-f]*\)$/\1/p')
+[ ${#build_id} = 40 ] || skip "no 20-byte GNU build-id note in $KO"
 
 # --- layout and prototype from BTF ------------------------------------------
 bpftool btf dump file "$KDIR/vmlinux" format raw >"$TMP/base.txt" 2>/dev/null ||
@@ -220,8 +226,12 @@ sha_bytes=$(echo "$btf_sha" | sed 's/../0x&, /g; s/, $//')
 	echo "#define DBR_VFIO_BTF_SHA256_HEX \"$btf_sha\""
 	echo "#define DBR_VFIO_BTF_SHA256 { $sha_bytes }"
 	echo
+	echo "/* vfio-pci-core.ko's GNU build-id (.note.gnu.build-id) */"
+	echo "#define DBR_VFIO_BUILD_ID_HEX \"$build_id\""
+	echo "#define DBR_VFIO_BUILD_ID { $(sed 's/../0x&, /g; s/, $//' <<<"$build_id") }"
+	echo
 	echo "#endif /* DMABUF_REVOKE_VFIO_BTF_H */"
 } >"$HDR.tmp"
 mv "$HDR.tmp" "$HDR"
 echo "vfio-btf: vfio_pci_dma_buf.revoked at byte $byte bit $bit (struct size $ssize);" \
-	"$FUNC($([ $revocable = 1 ] && echo 'checks dma_buf_attach_revocable' || echo 'no revocable check')); BTF sha256 ${btf_sha:0:16}... ($btf_size bytes)"
+	"$FUNC($([ $revocable = 1 ] && echo 'checks dma_buf_attach_revocable' || echo 'no revocable check')); BTF sha256 ${btf_sha:0:16}... ($btf_size bytes); build-id $build_id"

@@ -38,7 +38,9 @@
  * when vfio_pci_core loads later) the pre-patch callback compares the BTF
  * of the vfio_pci_core in memory with that fingerprint and refuses to patch
  * on any difference: a module whose BTF is byte-identical has the same type
- * layouts and the same function prototypes as the one we derived from. A
+ * layouts and the same function prototypes as the one we derived from. It
+ * also wants that module's GNU build-id: same types can still be another
+ * body (a point release), and the body is what we reimplement. A
  * refusal at enable fails this module's load; at a later load of
  * vfio_pci_core it fails that load (fail closed: no unguarded VFIO export
  * while the patch is enabled). Either way dmesg and the shim's
@@ -87,7 +89,13 @@ module_param(expect_btf, charp, 0444);
 MODULE_PARM_DESC(expect_btf,
 		 "SHA-256 (hex) that vfio_pci_core's BTF must have (default: the one derived at build time; for testing the refusal)");
 
+static char *expect_build_id;
+module_param(expect_build_id, charp, 0444);
+MODULE_PARM_DESC(expect_build_id,
+		 "GNU build-id (hex) that vfio_pci_core must have (default: the one read at build time; for testing the refusal)");
+
 static u8 dbr_lp_want[SHA256_DIGEST_SIZE] = DBR_VFIO_BTF_SHA256;
+static u8 dbr_lp_want_id[] = DBR_VFIO_BUILD_ID;
 static size_t dbr_lp_want_size = DBR_VFIO_BTF_SIZE;
 static struct klp_patch dbr_lp_patch;
 /* Why the last pre-patch refused, for the shim's hook/state. */
@@ -172,6 +180,40 @@ out_file:
 	return why;
 }
 
+/* ELF note type of the GNU build-id (binutils' elf/common.h; not in the kernel headers). */
+#define DBR_NT_GNU_BUILD_ID 3
+
+/*
+ * Does @mod carry the build-id note of the vfio-pci-core.ko we were built
+ * against? Same BTF can still mean other code (a point release that changed
+ * a body, no type). Debian has no CONFIG_STACKTRACE_BUILD_ID, so
+ * mod->build_id is not filled in, and at COMING the notes are not in sysfs
+ * yet: the note is looked for where the loader put it, in the module's
+ * read-only data (SHF_ALLOC notes; the sysfs notes point there too).
+ */
+static bool dbr_lp_has_build_id(struct module *mod)
+{
+	const struct module_memory *ro = &mod->mem[MOD_RODATA];
+	struct {
+		u32 namesz, descsz, type;
+		char name[4];
+		u8 id[sizeof(dbr_lp_want_id)];
+	} note = {
+		.namesz = sizeof(note.name),
+		.descsz = sizeof(note.id),
+		.type = DBR_NT_GNU_BUILD_ID,
+		.name = "GNU",
+	};
+	size_t off;
+
+	memcpy(note.id, dbr_lp_want_id, sizeof(note.id));
+	/* Notes are 4-byte aligned. */
+	for (off = 0; off + sizeof(note) <= ro->size; off += 4)
+		if (!memcmp((u8 *)ro->base + off, &note, sizeof(note)))
+			return true;
+	return false;
+}
+
 /* Is @mod the vfio_pci_core the layout was derived from? NULL or why not. */
 static const char *dbr_lp_confirm(struct module *mod)
 {
@@ -188,6 +230,11 @@ static const char *dbr_lp_confirm(struct module *mod)
 		       size, (int)sizeof(got), got,
 		       dbr_lp_want_size, (int)sizeof(dbr_lp_want), dbr_lp_want);
 		return "vfio_pci_core's BTF differs from the build-time one (rebuild dmabuf_revoke for this kernel)";
+	}
+	if (!dbr_lp_has_build_id(mod)) {
+		pr_err("vfio_pci_core has the build-time BTF but not its build-id %*phN\n",
+		       (int)sizeof(dbr_lp_want_id), dbr_lp_want_id);
+		return "vfio_pci_core's build-id differs from the build-time one (rebuild dmabuf_revoke for this kernel)";
 	}
 	return NULL;
 }
@@ -212,7 +259,7 @@ static int dbr_lp_pre_patch(struct klp_object *obj)
 	}
 	dbr_lp_why[0] = '\0';
 	dmabuf_revoke_hook_livepatch_state(enabled, NULL);
-	pr_info("%s matches the BTF derived at build time (%zu bytes, sha256 %*phN): patching vfio_pci_dma_buf_attach (vfio_pci_dma_buf.revoked at byte %d bit %d)\n",
+	pr_info("%s matches the BTF derived at build time (%zu bytes, sha256 %*phN) and its build-id: patching vfio_pci_dma_buf_attach (vfio_pci_dma_buf.revoked at byte %d bit %d)\n",
 		DBR_LP_TARGET, dbr_lp_want_size, 8, dbr_lp_want,
 		DBR_VFIO_REVOKED_BYTE, DBR_VFIO_REVOKED_BIT);
 	return 0;
@@ -280,6 +327,17 @@ static int __init dbr_lp_init(void)
 		}
 		pr_warn("expect_btf: checking vfio_pci_core against %s, not the build-time fingerprint\n",
 			expect_btf);
+	}
+
+	if (expect_build_id) {
+		if (strlen(expect_build_id) != 2 * sizeof(dbr_lp_want_id) ||
+		    hex2bin(dbr_lp_want_id, expect_build_id, sizeof(dbr_lp_want_id))) {
+			pr_err("expect_build_id: not a %zu-byte build-id in hex\n",
+			       sizeof(dbr_lp_want_id));
+			return -EINVAL;
+		}
+		pr_warn("expect_build_id: checking vfio_pci_core against %s, not the build-time build-id\n",
+			expect_build_id);
 	}
 
 	ret = dmabuf_revoke_hook_livepatch_state(false, NULL);

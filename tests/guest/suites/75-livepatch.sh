@@ -16,6 +16,7 @@ LPM=dmabuf_revoke_livepatch
 LP=/sys/kernel/livepatch/$LPM
 NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
 ZERO=0000000000000000000000000000000000000000000000000000000000000000
+ZERO_ID=0000000000000000000000000000000000000000
 
 if ! have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
 	ktap_plan 1
@@ -29,9 +30,9 @@ if [ ! -f "/lib/modules/$(uname -r)/extra/$LPM.ko" ]; then
 	ktap_done
 fi
 if have HAVE_DMA_BUF_ATTACH_REVOCABLE; then
-	kind=upstream; ktap_plan 55; armed=upstream-enforced
+	kind=upstream; ktap_plan 59; armed=upstream-enforced
 else
-	kind=exposed; ktap_plan 55; armed=armed
+	kind=exposed; ktap_plan 59; armed=armed
 fi
 ktap_diag "build: $(cat /tests/expected/vfio-btf.txt)"
 
@@ -182,6 +183,15 @@ check "dmesg: both fingerprints and the refusal" \
 		dmesg | grep -q 'livepatch: pre-patch callback failed for object .vfio_pci_core.'"
 check "hook/state: failed, and why" grep -q "^failed: vfio_pci_core's BTF differs" $H/state
 check "vfio_pci_core left as it was (loaded)" [ -d /sys/module/vfio_pci_core ]
+# Same BTF, other build-id (a point release that changed only code).
+check "expect_build_id=<other> with vfio_pci_core loaded: refused" \
+	sh -c "! modprobe $LPM expect_build_id=$ZERO_ID 2>/dev/null && [ ! -d /sys/module/$LPM ]"
+check "dmesg: the build-time build-id and the refusal" \
+	sh -c "dmesg | grep -q \"$LPM: vfio_pci_core has the build-time BTF but not its build-id 0000\" &&
+		dmesg | grep -q \"$LPM: refusing to patch vfio_pci_core: vfio_pci_core's build-id differs\""
+check "hook/state: failed, and why" grep -q "^failed: vfio_pci_core's build-id differs" $H/state
+check "expect_build_id=<not hex>: refused with a reason" \
+	sh -c "! modprobe $LPM expect_build_id=xyz 2>/dev/null && dmesg | grep -q '$LPM: expect_build_id: not a 20-byte build-id in hex'"
 modprobe $LPM && wait_transition
 check_eq "a good load clears the failure" "$(cat $H/state)" $armed
 check "disable -> unload" lp_unload

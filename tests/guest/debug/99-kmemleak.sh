@@ -88,12 +88,18 @@ age_wait() {
 }
 # Three scans: a leak was once missed with two (a transient reference;
 # the documentation says a leak may need several scans to show).
+scan() {
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	echo scan >$KL || ktap_diag "scan $1: write failed"
+	ktap_diag "scan $1: $(awk -v t="$_t0" '{printf "%.1f", $1 - t}' /proc/uptime) s," \
+		"$(grep -c '^unreferenced object' $KL) reported"
+}
 age_wait
-echo scan >$KL
+scan 1
 age_wait
-echo scan >$KL
+scan 2
 age_wait
-echo scan >$KL
+scan 3
 cat $KL >/tmp/kmemleak.txt
 ktap_diag "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak.txt) unreferenced object(s) in all"
 dmesg | grep 'kmemleak: ' | tail -n 3 | sed 's/^/# /'

@@ -21,6 +21,12 @@
 #include <string.h>
 #endif
 
+/*
+ * vfio-pci's exporter: the module and the dma-buf exp_name (both are
+ * KBUILD_MODNAME of drivers/vfio/pci/vfio_pci_core.c), guarded by default.
+ */
+#define DBR_VFIO_EXPORTER "vfio_pci_core"
+
 /* How far an importer can be trusted to stop using a revoked buffer. */
 enum dbr_class {
 	DBR_CLASS_LEGACY,	/* no importer ops: never hears a revoke */

@@ -313,7 +313,7 @@ void dbr_hook_module_event(struct module *mod, unsigned long action)
 {
 	bool loaded;
 
-	if (strcmp(mod->name, "vfio_pci_core"))
+	if (strcmp(mod->name, DBR_VFIO_EXPORTER))
 		return;
 	if (action == MODULE_STATE_LIVE)
 		loaded = true;

@@ -149,7 +149,7 @@ static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 	dbr_hot_inc(hits);
 	/* v7.1+ vfio-pci refuses callback-less importers itself. */
 	upstream = DBR_HAS_DMA_BUF_ATTACH_REVOCABLE &&
-		   !strcmp(dmabuf->exp_name, "vfio_pci_core");
+		   !strcmp(dmabuf->exp_name, DBR_VFIO_EXPORTER);
 	if (!dbr_check(dmabuf, dev, ops, policy, upstream))
 		return 0;
 	return dbr_refuse(regs);

@@ -79,7 +79,7 @@ MODULE_IMPORT_NS(DBR_NS(DMA_BUF));
 #endif
 MODULE_IMPORT_NS(DBR_NS(DMABUF_REVOKE));
 
-#define DBR_LP_TARGET "vfio_pci_core"
+#define DBR_LP_TARGET DBR_VFIO_EXPORTER
 /* Where the kernel shows a loaded module's BTF (kernel/bpf/btf.c). */
 #define DBR_LP_SYSFS_BTF "/sys/kernel/btf/" DBR_LP_TARGET
 #define DBR_LP_WHY_MAX 128

@@ -18,7 +18,7 @@
 #include "dmabuf_revoke_compat.h"
 
 /* Exporters guarded by the hook when the exporters= parameter is not given. */
-#define DBR_DEFAULT_EXPORTERS "vfio_pci_core"
+#define DBR_DEFAULT_EXPORTERS DBR_VFIO_EXPORTER
 
 static enum dbr_policy dbr_policy = DBR_POLICY_ENFORCE;
 static bool dbr_strict;

@@ -36,11 +36,17 @@ static noinline void dmabuf_revoke_selfcheck_uaf(void)
 /*
  * Several, and no pointer printed: the last one may survive in a stack
  * slot that kmemleak scans (a cached task stack), the others cannot.
- * Zeroed, then filled with a non-pointer pattern: kmalloc() leaves SLUB's
- * free pointer in a fresh object, so consecutive objects pointed at each
- * other and one stray reference to the first hid the whole chain (the
- * leak was missed in 2 of ~12 debug runs).
+ *
+ * Small ones from a kmalloc cache, and large ones (past the largest
+ * kmalloc cache, so from the page allocator). Only the large ones are
+ * found every time: since v7.0 the kmalloc caches hand out objects from
+ * per-CPU sheaves, arrays of object pointers that kmemleak scans as
+ * ordinary kmalloc'd objects, and an array keeps the pointers it handed
+ * out until a refill overwrites them, so a leaked small object can look
+ * referenced (the small ones were missed in about 1 run in 6).
  */
+#define DBR_SC_LARGE (3 * PAGE_SIZE)
+
 static noinline void dmabuf_revoke_selfcheck_leak(void)
 {
 	void *p;
@@ -52,7 +58,13 @@ static noinline void dmabuf_revoke_selfcheck_leak(void)
 			memset(p, 0xa5, 48);
 		OPTIMIZER_HIDE_VAR(p);
 	}
-	pr_info("deliberately lost 16 allocations\n");
+	for (i = 0; i < 4; i++) {
+		p = kzalloc(DBR_SC_LARGE, GFP_KERNEL);
+		if (p)
+			memset(p, 0xa5, DBR_SC_LARGE);
+		OPTIMIZER_HIDE_VAR(p);
+	}
+	pr_info("deliberately lost 16 small and 4 large allocations\n");
 }
 
 static int __init dmabuf_revoke_selfcheck_init(void)

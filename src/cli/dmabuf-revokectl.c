@@ -32,9 +32,12 @@ static const char help_text[] =
 	"                             ENTRY: NAME, sym:NAME (callback symbol), mod:NAME\n"
 	"  list                       guarded buffers and their attachments (debugfs)\n"
 	"  selftest                   run the exporter/importer scenario (test modules)\n"
+	"  events [--follow]          recent attach verdicts, revokes, unmaps, stale\n"
+	"                             mappings (debugfs ring)\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list, list)\n"
+	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list, list,\n"
+	"                 events)\n"
 	"  -h, --help     this help; COMMAND --help for a command's\n"
 	"  -V, --version  print the version\n"
 	"\n"
@@ -64,6 +67,7 @@ static const struct command commands[] = {
 	{ "allow", cmd_allow },
 	{ "list", cmd_list },
 	{ "selftest", cmd_selftest },
+	{ "events", cmd_events },
 };
 
 static const struct command *find_command(const char *name)

@@ -9,7 +9,7 @@
 CLI=dmabuf-revokectl
 EV=$D/events
 RING=256
-ktap_plan 22
+ktap_plan 23
 
 # waitfor COND [TENTHS]: poll COND (a shell expression) every 0.1 s, bounded.
 waitfor() {
@@ -100,14 +100,31 @@ check_eq "and exits 0 within 1 s of SIGTERM" "$gone/$rc" 0/0
 # --- wrap: more than $RING events, the attach verdicts from the kprobe hook --
 # Unguarded test buffers of an exporter in exporters=: the hook classifies
 # each import in its handler; each run adds attach, revoke and unmapped.
+# Two writers at once (2 vCPUs) while a reader reads the file again and
+# again: a slot being written must never be shown (a writer clears it
+# first: a torn event would show an empty exporter, ino=0).
 echo +dmabuf_revoke_exporter >$P/exporters
 L2=$(last_seq)
 hook_snap
-n=0
-while [ $n -lt 90 ]; do
-	dbr_scenario run compliant --unguarded >/dev/null 2>&1 || break
-	n=$((n + 1))
+imports() {
+	_n=0
+	while [ $_n -lt 45 ]; do
+		dbr_scenario run compliant --unguarded >/dev/null 2>&1 || break
+		_n=$((_n + 1))
+	done
+	echo $_n >"$1"
+}
+imports /tmp/ev.n1 &
+I1=$!
+imports /tmp/ev.n2 &
+I2=$!
+: >/tmp/ev.reads
+while kill -0 $I1 2>/dev/null || kill -0 $I2 2>/dev/null; do
+	cat $EV >>/tmp/ev.reads
+	sleep 0.1
 done
+wait $I1 $I2
+n=$(($(cat /tmp/ev.n1) + $(cat /tmp/ev.n2)))
 moved=$(hook_moved)
 echo -dmabuf_revoke_exporter >$P/exporters
 L3=$(last_seq)
@@ -124,6 +141,29 @@ check "each import's attach verdict, revoke and unmap are there" \
 	sh -c "[ \$(grep -c 'kind=attach exporter=\"dmabuf_revoke_exporter\" .* $IMP_COMP class=allowed verdict=allow\$' /tmp/ev.all) -ge 85 ] &&
 		[ \$(grep -c 'kind=revoke .* mapped=1\$' /tmp/ev.all) -ge 85 ] &&
 		[ \$(grep -c 'kind=unmapped .* $IMP_COMP ms=' /tmp/ev.all) -ge 85 ]"
+# well_formed: every line read meanwhile is the header or a whole event,
+# and seq goes up within each read.
+well_formed() {
+	awk '
+	/^# size=256 last_seq=[0-9]+ dropped=0$/ { p = 0; reads++; next }
+	/^seq=[1-9][0-9]* ns=[1-9][0-9]* kind=(attach|revoke|unmapped|stale) exporter="dmabuf_revoke_exporter" dmabuf=[0-9a-f]+ ino=[1-9][0-9]* / {
+		split($1, a, "=")
+		if (a[2] + 0 <= p) { print "out of order: " $0; bad = 1 }
+		p = a[2] + 0
+		if ($0 ~ /kind=attach .* importer="(-|[a-z_]+ \[dmabuf_revoke_importer\])" class=[a-z-]+ verdict=[a-z]+$/ ||
+		    $0 ~ /kind=revoke .* mapped=[0-9]+$/ ||
+		    $0 ~ /kind=(unmapped|stale) .* attachment=[0-9a-f]+ importer="[a-z_]+ \[dmabuf_revoke_importer\]" ms=[0-9]+$/) {
+			events++
+			next
+		}
+	}
+	{ print "malformed: " $0; bad = 1 }
+	END { print reads " reads, " events " events"; exit bad || reads < 2 }' /tmp/ev.reads >/tmp/ev.wf
+	_rc=$?
+	while IFS= read -r l; do ktap_diag "$l"; done </tmp/ev.wf
+	return $_rc
+}
+check "read while two writers wrote: only whole events, in order, none dropped" well_formed
 check "events says how many the ring lost" \
 	sh -c "$CLI events | grep -qx '$RING events (ring of $RING, last seq $L3), $((L3 - RING)) lost'"
 

@@ -4,6 +4,7 @@
  *   buffers   tracked buffers and their attachments (class, mapped)
  *   registry  built-in deny entry, registrations, cached classifications
  *   policy    the effective knobs
+ *   events    the last DBR_EVENTS_MAX events (events.c)
  */
 #include <linux/debugfs.h>
 
@@ -40,6 +41,7 @@ void dbr_debugfs_init(void)
 	debugfs_create_file("buffers", 0400, dbr_dir, NULL, &buffers_fops);
 	debugfs_create_file("registry", 0400, dbr_dir, NULL, &registry_fops);
 	debugfs_create_file("policy", 0400, dbr_dir, NULL, &policy_fops);
+	dbr_events_debugfs_init(dbr_dir);
 }
 
 void dbr_debugfs_exit(void)

@@ -8,6 +8,7 @@
  *   track.c     tracked buffers and attachments, revocation state
  *   sysfs.c     /sys/kernel/dmabuf_revoke: version and counters
  *   debugfs.c   /sys/kernel/debug/dmabuf_revoke: live tables
+ *   events.c    the ring of the last DBR_EVENTS_MAX events (debugfs events)
  */
 #ifndef DMABUF_REVOKE_INTERNAL_H
 #define DMABUF_REVOKE_INTERNAL_H
@@ -83,5 +84,23 @@ struct kobject *dbr_sysfs_kobj(void);
 void dbr_sysfs_exit(void);
 void dbr_debugfs_init(void);
 void dbr_debugfs_exit(void);
+
+/*
+ * events.c: the ring of the last DBR_EVENTS_MAX events, one next to each
+ * trace_dbr_*() call. Context: any (the kprobe handler included).
+ */
+#define DBR_EVENTS_MAX 256
+/* An attach verdict beyond enum dbr_verdict: left to upstream. */
+#define DBR_EVENT_UPSTREAM 3
+enum dbr_event_kind { DBR_EV_ATTACH, DBR_EV_REVOKE, DBR_EV_UNMAPPED, DBR_EV_STALE };
+struct dentry;
+void dbr_event_attach(const struct dma_buf *dmabuf, const char *exp,
+		      const void *callback, int class, int verdict);
+void dbr_event_revoke(const struct dma_buf *dmabuf, const char *exp,
+		      unsigned int mapped);
+void dbr_event_importer(enum dbr_event_kind kind, const struct dma_buf *dmabuf,
+			const char *exp, const void *attach,
+			const char *importer, unsigned int ms);
+void dbr_events_debugfs_init(struct dentry *dir);
 
 #endif /* DMABUF_REVOKE_INTERNAL_H */

@@ -406,12 +406,15 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 		dbr_hot_inc(upstream);
 		trace_dbr_attach_verdict(exp, dmabuf, ops ? ops->DBR_ATTACH_OPS_CB : NULL,
 					 c, DBR_TRACE_UPSTREAM);
+		dbr_event_attach(dmabuf, exp, ops ? ops->DBR_ATTACH_OPS_CB : NULL,
+				 c, DBR_EVENT_UPSTREAM);
 		return 0;
 	}
 
 	v = dbr_decide(c, policy, strict);
 	trace_dbr_attach_verdict(exp, dmabuf, ops ? ops->DBR_ATTACH_OPS_CB : NULL,
 				 c, v);
+	dbr_event_attach(dmabuf, exp, ops ? ops->DBR_ATTACH_OPS_CB : NULL, c, v);
 	switch (v) {
 	case DBR_VERDICT_ALLOW:
 		dbr_hot_inc(allowed);

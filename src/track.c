@@ -130,8 +130,11 @@ static void tatt_unstale(struct dbr_tbuf *b, struct dbr_tatt *a,
 	unsigned int ms = ms_since(a->stale_since);
 
 	lockdep_assert_held(&dbr_track_lock);
-	if (unmapped)
+	if (unmapped) {
 		trace_dbr_unmapped(b->exp_name, b->dmabuf, a->attach, a->cb, ms);
+		dbr_event_importer(DBR_EV_UNMAPPED, b->dmabuf, b->exp_name,
+				   a->attach, a->cb, ms);
+	}
 	if (a->warned)
 		pr_info_ratelimited("stale: %s buffer %p: importer %s (device %s) %s %u ms after the revoke\n",
 				    b->exp_name, b->dmabuf, a->cb, a->dev, how, ms);
@@ -310,6 +313,7 @@ void dmabuf_revoke_note_revoking(struct dma_buf *dmabuf)
 			n++;
 		}
 		trace_dbr_revoke(b->exp_name, dmabuf, n);
+		dbr_event_revoke(dmabuf, b->exp_name, n);
 	}
 	spin_unlock(&dbr_track_lock);
 	/*
@@ -348,6 +352,9 @@ static void dbr_watchdog_fn(struct work_struct *work)
 					atomic64_inc(&dbr_counters.stale_named);
 				trace_dbr_stale(b->exp_name, b->dmabuf,
 						a->attach, a->cb, held);
+				dbr_event_importer(DBR_EV_STALE, b->dmabuf,
+						   b->exp_name, a->attach,
+						   a->cb, held);
 				pr_warn_ratelimited("stale: %s buffer %p (%zu bytes): importer %s (device %s) still mapped %u ms after the revoke: it ignores revocations\n",
 						    b->exp_name, b->dmabuf,
 						    b->size, a->cb, a->dev, held);

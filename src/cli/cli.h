@@ -85,5 +85,6 @@ int cmd_deny(struct ctx *c, int argc, char **argv);
 int cmd_allow(struct ctx *c, int argc, char **argv);
 int cmd_list(struct ctx *c, int argc, char **argv);
 int cmd_selftest(struct ctx *c, int argc, char **argv);
+int cmd_events(struct ctx *c, int argc, char **argv);
 
 #endif

@@ -48,6 +48,8 @@ static const struct command commands[] = {
 	  "guarded buffers and their attachments (debugfs)", "" },
 	{ "selftest", cmd_selftest, "selftest",
 	  "run the exporter/importer scenario (test modules)", "" },
+	{ "events", cmd_events, "events [--follow]",
+	  "recent verdicts, revokes, unmaps, stale (debugfs)", "" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -64,7 +66,8 @@ static const char help_head[] =
 static const char help_tail[] =
 	"\n"
 	"Options:\n"
-	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list, list)\n"
+	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list, list,\n"
+	"                 events)\n"
 	"  -h, --help     this help; COMMAND --help for a command's\n"
 	"  -V, --version  print the version\n"
 	"      --commands the commands and the words they take, one per line\n"

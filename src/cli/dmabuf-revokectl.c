@@ -30,11 +30,13 @@ static const char help_text[] =
 	"  deny list | add ENTRY... | del ENTRY... | clear\n"
 	"  allow list | add ENTRY... | del ENTRY... | clear\n"
 	"                             ENTRY: NAME, sym:NAME (callback symbol), mod:NAME\n"
+	"  learned list | clear       callbacks the watchdog saw ignoring a revoke\n"
 	"  list                       guarded buffers and their attachments (debugfs)\n"
 	"  selftest                   run the exporter/importer scenario (test modules)\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list, list)\n"
+	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list,\n"
+	"                 learned list, list)\n"
 	"  -h, --help     this help; COMMAND --help for a command's\n"
 	"  -V, --version  print the version\n"
 	"\n"
@@ -62,6 +64,7 @@ static const struct command commands[] = {
 	{ "strict", cmd_strict },
 	{ "deny", cmd_deny },
 	{ "allow", cmd_allow },
+	{ "learned", cmd_learned },
 	{ "list", cmd_list },
 	{ "selftest", cmd_selftest },
 };

@@ -187,6 +187,14 @@ static int model(const char *knob, const char *cur, const char *s, char *want,
 		snprintf(want, size, "%s", dbr_policy_name(p));
 		return 0;
 	}
+	if (!strcmp(knob, "learn")) {
+		enum dbr_learn l;
+
+		if (dbr_learn_parse(s, &l))
+			return -EINVAL;
+		snprintf(want, size, "%s", dbr_learn_name(l));
+		return 0;
+	}
 	if (!strcmp(knob, "strict")) {
 		bool b;
 
@@ -218,7 +226,7 @@ static int model(const char *knob, const char *cur, const char *s, char *want,
 
 static const char *const knobs[] = {
 	"deny", "allow", "exporters", "policy", "strict", "canary_ms", "hook_fault",
-	"stale_timeout_ms",
+	"stale_timeout_ms", "learn",
 };
 static const char *const names[] = {
 	"foo", "bar_cb", "sym:baz", "mod:ib-core", "mod:x", "dbr_imp_stub_cb",
@@ -228,7 +236,7 @@ static const char *const scalars[] = {
 	"", "\n", "off", "audit\n", "enforce", "Enforce", "audit\nx", "on", "y",
 	"N\n", "1", "0", "2", "yes", "-1", "+200", "0x64", "99", "100", "3600000",
 	"3600001", "4294967296", "1e3", " 5", "5 ", "none", "none\n", "nofire!",
-	"nonex", "\xc3\xa9", "\xff\xfe",
+	"nonex", "\xc3\xa9", "\xff\xfe", "deny", "deny\n", "Deny", "deny\n\n",
 };
 
 /* Build one hostile value into @v; returns its length (NULs included). */
@@ -495,5 +503,6 @@ int main(int argc, char **argv)
 	writek("canary_ms", "2000", 4);
 	writek("stale_timeout_ms", "1000", 4);
 	writek("hook_fault", "none", 4);
+	writek("learn", "audit", 5);
 	return nfail ? 1 : 0;
 }

@@ -50,6 +50,14 @@ enum dbr_verdict {
 	DBR_VERDICT_REFUSE,
 };
 
+/* learn=: what an importer seen ignoring a revoke (watchdog) turns into. */
+enum dbr_learn {
+	DBR_LEARN_OFF,		/* nothing is learned or applied */
+	DBR_LEARN_AUDIT,	/* learned and logged; attaches only audited */
+	DBR_LEARN_DENY,		/* learned importers are treated as denied */
+	DBR_LEARN_COUNT,
+};
+
 /* What is known about one importer (its attach ops). */
 struct dbr_facts {
 	bool has_ops;		/* attach->importer_ops != NULL */
@@ -87,9 +95,14 @@ const char *dbr_class_name(enum dbr_class c);
 const char *dbr_policy_name(enum dbr_policy p);
 const char *dbr_verdict_name(enum dbr_verdict v);
 int dbr_policy_parse(const char *s, enum dbr_policy *out);
+const char *dbr_learn_name(enum dbr_learn l);
+int dbr_learn_parse(const char *s, enum dbr_learn *out);
 
 enum dbr_class dbr_classify(const struct dbr_facts *f);
 enum dbr_verdict dbr_decide(enum dbr_class c, enum dbr_policy p, bool strict);
+enum dbr_verdict dbr_decide_learned(enum dbr_class c, enum dbr_policy p,
+				    bool strict, enum dbr_learn l,
+				    bool learned, bool *by_learning);
 
 int dbr_entry_parse(const char *s, size_t len, bool exporter,
 		    struct dbr_entry *e, const char **why);

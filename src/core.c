@@ -20,6 +20,12 @@ static const char *const policy_names[DBR_POLICY_COUNT] = {
 	[DBR_POLICY_ENFORCE] = "enforce",
 };
 
+static const char *const learn_names[DBR_LEARN_COUNT] = {
+	[DBR_LEARN_OFF] = "off",
+	[DBR_LEARN_AUDIT] = "audit",
+	[DBR_LEARN_DENY] = "deny",
+};
+
 const char *dbr_class_name(enum dbr_class c)
 {
 	return (unsigned int)c < DBR_CLASS_COUNT ? class_names[c] : "?";
@@ -72,6 +78,26 @@ int dbr_policy_parse(const char *s, enum dbr_policy *out)
 	return policy_parse_n(s, chomp_len(s), out);
 }
 
+const char *dbr_learn_name(enum dbr_learn l)
+{
+	return (unsigned int)l < DBR_LEARN_COUNT ? learn_names[l] : "?";
+}
+
+/* "off", "audit" or "deny", with at most one trailing newline. */
+int dbr_learn_parse(const char *s, enum dbr_learn *out)
+{
+	size_t n = chomp_len(s);
+	unsigned int i;
+
+	for (i = 0; i < DBR_LEARN_COUNT; i++) {
+		if (strlen(learn_names[i]) == n && !strncmp(s, learn_names[i], n)) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 /* memrchr() is a GNU extension and not in every kernel's lib/string.c. */
 static const char *memrchr_(const char *s, char c, size_t n)
 {
@@ -114,6 +140,29 @@ enum dbr_verdict dbr_decide(enum dbr_class c, enum dbr_policy p, bool strict)
 	if (trusted)
 		return DBR_VERDICT_ALLOW;
 	return p == DBR_POLICY_ENFORCE ? DBR_VERDICT_REFUSE : DBR_VERDICT_AUDIT;
+}
+
+/*
+ * The decision for an importer the watchdog saw ignoring a revoke
+ * (@learned). Only a verdict the table would let through unremarked can
+ * change: under learn=deny the importer counts as denied, under learn=audit
+ * it is audited ("would deny (learned)"); policy off stays off.
+ * @by_learning says whether learning changed the verdict.
+ */
+enum dbr_verdict dbr_decide_learned(enum dbr_class c, enum dbr_policy p,
+				    bool strict, enum dbr_learn l,
+				    bool learned, bool *by_learning)
+{
+	enum dbr_verdict v = dbr_decide(c, p, strict);
+
+	*by_learning = false;
+	if (!learned || v != DBR_VERDICT_ALLOW || p == DBR_POLICY_OFF ||
+	    l == DBR_LEARN_OFF)
+		return v;
+	*by_learning = true;
+	if (l == DBR_LEARN_DENY)
+		return dbr_decide(DBR_CLASS_DENIED, p, strict);
+	return DBR_VERDICT_AUDIT;
 }
 
 static bool is_name_char(char c, enum dbr_match kind)

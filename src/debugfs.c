@@ -5,6 +5,7 @@
  *   registry  built-in deny entry, registrations, cached classifications
  *   policy    the effective knobs
  *   events    the last DBR_EVENTS_MAX events (events.c)
+ *   learned   learn= and the importers the watchdog saw ignoring a revoke
  */
 #include <linux/debugfs.h>
 
@@ -34,6 +35,13 @@ static int policy_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(policy);
 
+static int learned_show(struct seq_file *m, void *v)
+{
+	dbr_learn_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(learned);
+
 /* debugfs is best effort: failures only lose the tables. */
 void dbr_debugfs_init(void)
 {
@@ -42,6 +50,7 @@ void dbr_debugfs_init(void)
 	debugfs_create_file("registry", 0400, dbr_dir, NULL, &registry_fops);
 	debugfs_create_file("policy", 0400, dbr_dir, NULL, &policy_fops);
 	dbr_events_debugfs_init(dbr_dir);
+	debugfs_create_file("learned", 0400, dbr_dir, NULL, &learned_fops);
 }
 
 void dbr_debugfs_exit(void)

@@ -6,6 +6,7 @@
  *   hook.c      hook state and backend choice; hook_kprobe.c the kprobes
  *   registry.c  classification, ops cache, registration, check_attach
  *   track.c     tracked buffers and attachments, revocation state
+ *   learn.c     importers the watchdog saw ignoring a revoke (learn=)
  *   sysfs.c     /sys/kernel/dmabuf_revoke: version and counters
  *   debugfs.c   /sys/kernel/debug/dmabuf_revoke: live tables
  *   events.c    the ring of the last DBR_EVENTS_MAX events (debugfs events)
@@ -33,6 +34,7 @@ struct dbr_hot_counters {
 	u64 audited;	/* allowed, but would be refused by enforce */
 	u64 refused;
 	u64 upstream;	/* left to the exporter's own upstream check */
+	u64 learned;	/* audited or refused because of the learned set */
 	u64 by_class[DBR_CLASS_COUNT];
 };
 
@@ -44,6 +46,8 @@ struct dbr_counters {
 	atomic64_t revocations;
 	atomic64_t stale;	/* attachments still mapped after a revoke */
 	atomic64_t stale_named;	/* attachments the watchdog named */
+	atomic64_t learned;	/* importers added to the learned set */
+	atomic64_t learned_full; /* not added: the learned set was full */
 };
 
 extern struct dbr_counters dbr_counters;
@@ -68,10 +72,20 @@ void dbr_registry_module_going(struct module *mod);
 void dbr_registry_show(struct seq_file *m);
 void dbr_registry_exit(void);
 enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
-				     const char **reason, char *cb, size_t cbsz);
+				     const char **reason, char *cb, size_t cbsz,
+				     bool *learned);
 int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 	      const struct dma_buf_attach_ops *ops, enum dbr_policy policy,
 	      bool upstream);
+
+/* learn.c */
+#define DBR_LEARN_MAX 32
+enum dbr_learn dbr_learn_get(void);
+bool dbr_learned_match(const char *sym, const char *mod);
+void dbr_learn_add(const char *cb);
+void dbr_learn_clear(void);
+void dbr_learn_module_going(struct module *mod);
+void dbr_learn_show(struct seq_file *m);
 
 /* track.c */
 void dbr_track_show(struct seq_file *m);

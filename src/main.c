@@ -21,8 +21,10 @@
 static int dbr_module_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
-	if (action == MODULE_STATE_GOING)
+	if (action == MODULE_STATE_GOING) {
+		dbr_learn_module_going(data);
 		dbr_registry_module_going(data);
+	}
 	dbr_hook_module_event(data, action);
 	return NOTIFY_DONE;
 }

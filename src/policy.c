@@ -259,8 +259,9 @@ void dbr_policy_show(struct seq_file *m)
 	char *buf;
 	int i;
 
-	seq_printf(m, "policy %s\nstrict %s\n", dbr_policy_name(dbr_policy_get()),
-		   dbr_strict_get() ? "Y" : "N");
+	seq_printf(m, "policy %s\nstrict %s\nlearn %s\n",
+		   dbr_policy_name(dbr_policy_get()), dbr_strict_get() ? "Y" : "N",
+		   dbr_learn_name(dbr_learn_get()));
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!buf)
 		return;

@@ -7,8 +7,8 @@
  * attach through a table resolves the callback's symbol and owning module
  * (kallsyms) and caches the class; later attaches are one lookup. Any
  * change that could alter a class (list edit, registration, a module going
- * away whose address could be reused) bumps a generation that makes cached
- * entries stale.
+ * away whose address could be reused, the learned set) bumps a generation
+ * that makes cached entries stale.
  *
  * The attach path runs in the kprobe handler: preemption off, and for an
  * int3-based probe in NMI-like context. So it never sleeps, allocates or
@@ -67,6 +67,7 @@ struct dbr_cached {
 	const void *cb_fn;
 	unsigned long gen;
 	enum dbr_class class;
+	bool learned;		/* in the learned set (learn.c) */
 	const char *reason;
 	char cb[DBR_SYM_MAX];	/* "symbol [module]" of the callback */
 };
@@ -113,7 +114,8 @@ static const struct dbr_reg *reg_find_rcu(const struct dma_buf_attach_ops *ops)
 
 /* Compute a class from scratch: kallsyms plus lists; no sleeping. */
 static enum dbr_class classify_ops(const struct dma_buf_attach_ops *ops,
-				   const char **reason, char *cb, size_t cbsz)
+				   const char **reason, char *cb, size_t cbsz,
+				   bool *learned)
 {
 	char sym[DBR_NAME_MAX] = "", mod[DBR_NAME_MAX] = "";
 	char buf[KSYM_SYMBOL_LEN];
@@ -151,6 +153,7 @@ static enum dbr_class classify_ops(const struct dma_buf_attach_ops *ops,
 		*reason = fn ? "has a revocation callback" : "";
 	}
 	rcu_read_unlock();
+	*learned = fn && dbr_learned_match(sym, mod);
 
 	if (!fn)
 		*reason = "importer ops without a revocation callback";
@@ -179,7 +182,7 @@ static bool cache_load_slot(struct dbr_cached *e,
 			    const struct dma_buf_attach_ops *ops,
 			    const void *cb_fn, unsigned long gen,
 			    enum dbr_class *class, const char **reason,
-			    char *cb, size_t cbsz)
+			    bool *learned, char *cb, size_t cbsz)
 {
 	/* Pairs with the release in cache_store(): fields after seq. */
 	unsigned long seq = smp_load_acquire(&e->seq);
@@ -194,6 +197,7 @@ static bool cache_load_slot(struct dbr_cached *e,
 		return false;
 	*class = READ_ONCE(e->class);
 	*reason = READ_ONCE(e->reason);
+	*learned = READ_ONCE(e->learned);
 	if (cb)
 		memcpy(name, e->cb, sizeof(name));
 	smp_rmb();	/* the copy above before the re-check */
@@ -208,14 +212,14 @@ static bool cache_load_slot(struct dbr_cached *e,
 
 static bool cache_load(const struct dma_buf_attach_ops *ops, const void *cb_fn,
 		       unsigned long gen, enum dbr_class *class,
-		       const char **reason, char *cb, size_t cbsz)
+		       const char **reason, bool *learned, char *cb, size_t cbsz)
 {
 	unsigned int idx = cache_idx(ops, cb_fn);
 	int w;
 
 	for (w = 0; w < DBR_CACHE_WAYS; w++)
 		if (cache_load_slot(cache_way(idx, w), ops, cb_fn, gen, class,
-				    reason, cb, cbsz))
+				    reason, learned, cb, cbsz))
 			return true;
 	return false;
 }
@@ -227,7 +231,7 @@ static bool cache_load(const struct dma_buf_attach_ops *ops, const void *cb_fn,
  */
 static void cache_store(const struct dma_buf_attach_ops *ops, const void *cb_fn,
 			unsigned long gen, enum dbr_class class,
-			const char *reason, const char *cb)
+			const char *reason, bool learned, const char *cb)
 {
 	unsigned int idx = cache_idx(ops, cb_fn);
 	struct dbr_cached *e = cache_way(idx, 0);
@@ -258,6 +262,7 @@ static void cache_store(const struct dma_buf_attach_ops *ops, const void *cb_fn,
 	WRITE_ONCE(e->cb_fn, cb_fn);
 	WRITE_ONCE(e->gen, gen);
 	WRITE_ONCE(e->class, class);
+	WRITE_ONCE(e->learned, learned);
 	WRITE_ONCE(e->reason, reason);
 	strscpy(e->cb, cb, sizeof(e->cb));
 	/* Pairs with the acquire in cache_load(): fields before seq. */
@@ -271,18 +276,25 @@ static void cache_store(const struct dma_buf_attach_ops *ops, const void *cb_fn,
  * @cb: filled with "symbol [module]" of the callback, or "-"; may be NULL
  *      (the attach path: no string work on a cache hit)
  * @cbsz: size of @cb
+ * @learned: if not NULL, set to whether the watchdog saw the callback
+ *           ignore a revoke (the learned set; cached with the class)
  *
  * Context: any; never sleeps.
  * Return: the class.
  */
 enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
-				     const char **reason, char *cb, size_t cbsz)
+				     const char **reason, char *cb, size_t cbsz,
+				     bool *learned)
 {
 	unsigned long gen = dbr_generation();
 	char name[DBR_SYM_MAX];
 	enum dbr_class class;
 	const void *cb_fn;
+	bool l;
 
+	if (!learned)
+		learned = &l;
+	*learned = false;
 	if (!ops) {
 		*reason = "no importer ops (dma_buf_attach)";
 		if (cb)
@@ -290,10 +302,10 @@ enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
 		return DBR_CLASS_LEGACY;
 	}
 	cb_fn = READ_ONCE(ops->DBR_ATTACH_OPS_CB);
-	if (cache_load(ops, cb_fn, gen, &class, reason, cb, cbsz))
+	if (cache_load(ops, cb_fn, gen, &class, reason, learned, cb, cbsz))
 		return class;
-	class = classify_ops(ops, reason, name, sizeof(name));
-	cache_store(ops, cb_fn, gen, class, *reason, name);
+	class = classify_ops(ops, reason, name, sizeof(name), learned);
+	cache_store(ops, cb_fn, gen, class, *reason, *learned, name);
 	if (cb)
 		strscpy(cb, name, cbsz);
 	return class;
@@ -317,7 +329,7 @@ enum dbr_class dmabuf_revoke_classify(const struct dma_buf_attachment *attach,
 	char cb[DBR_SYM_MAX];
 	const char *r;
 	enum dbr_class c = dbr_classify_importer(attach->importer_ops, &r, cb,
-						 sizeof(cb));
+						 sizeof(cb), NULL);
 
 	if (reason)
 		*reason = r;
@@ -348,7 +360,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_attach_revocable, DBR_NS(DMABUF_REVOKE));
  * enforce). Lock-free; never sleeps.
  */
 static bool pair_first_sight(const void *importer, const char *exp_name,
-			     enum dbr_verdict v)
+			     u32 v)
 {
 	u64 key = ((u64)jhash(exp_name, strlen(exp_name), v) << 32 |
 		   hash_ptr(importer, 32)) | 1;
@@ -393,13 +405,14 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 {
 	const char *exp = dmabuf->exp_name ?: "?";
 	bool strict = dbr_strict_get();
+	bool learned, by_learning;
 	const void *importer;
 	enum dbr_verdict v;
 	enum dbr_class c;
 	char cb[DBR_SYM_MAX];
 	const char *reason;
 
-	c = dbr_classify_importer(ops, &reason, NULL, 0);
+	c = dbr_classify_importer(ops, &reason, NULL, 0, &learned);
 	dbr_hot_inc(checked);
 	dbr_hot_inc(by_class[c]);
 	if (upstream && (c == DBR_CLASS_LEGACY || c == DBR_CLASS_NO_CALLBACK)) {
@@ -411,7 +424,10 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 		return 0;
 	}
 
-	v = dbr_decide(c, policy, strict);
+	v = dbr_decide_learned(c, policy, strict, dbr_learn_get(), learned,
+			       &by_learning);
+	if (by_learning)
+		dbr_hot_inc(learned);
 	trace_dbr_attach_verdict(exp, dmabuf, ops ? ops->DBR_ATTACH_OPS_CB : NULL,
 				 c, v);
 	dbr_event_attach(dmabuf, exp, ops ? ops->DBR_ATTACH_OPS_CB : NULL, c, v);
@@ -428,14 +444,22 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 	}
 
 	importer = ops ?: (const void *)dev;
-	if (!pair_first_sight(importer, exp, v) || !__ratelimit(&dbr_log_rs))
+	/* A learned verdict is a verdict of its own for the log-once table. */
+	if (!pair_first_sight(importer, exp, v + (by_learning ? 3 : 0)) ||
+	    !__ratelimit(&dbr_log_rs))
 		return v == DBR_VERDICT_REFUSE ? -EOPNOTSUPP : 0;
 	/* The callback's name only for the log: no string work per attach. */
-	dbr_classify_importer(ops, &reason, cb, sizeof(cb));
-	pr_warn("%s: %s importer on %s (%s, callback %s) attaching to a %s buffer\n",
-		v == DBR_VERDICT_REFUSE ? "refused" : "audit",
-		dbr_class_name(c), dev ? dev_name(dev) : "?",
-		reason, cb, exp);
+	dbr_classify_importer(ops, &reason, cb, sizeof(cb), NULL);
+	if (by_learning)
+		pr_warn("%s: %s importer on %s (callback %s, seen ignoring a revoke) attaching to a %s buffer\n",
+			v == DBR_VERDICT_REFUSE ? "denied (learned)" :
+						  "audit: would deny (learned)",
+			dbr_class_name(c), dev ? dev_name(dev) : "?", cb, exp);
+	else
+		pr_warn("%s: %s importer on %s (%s, callback %s) attaching to a %s buffer\n",
+			v == DBR_VERDICT_REFUSE ? "refused" : "audit",
+			dbr_class_name(c), dev ? dev_name(dev) : "?",
+			reason, cb, exp);
 	return v == DBR_VERDICT_REFUSE ? -EOPNOTSUPP : 0;
 }
 
@@ -635,12 +659,15 @@ void dbr_registry_show(struct seq_file *m)
 		enum dbr_class class;
 		char cb[DBR_SYM_MAX];
 		const char *reason;
+		bool learned;
 
 		if (ops && cache_load_slot(&dbr_cache[i], ops,
 					   READ_ONCE(dbr_cache[i].cb_fn), gen,
-					   &class, &reason, cb, sizeof(cb)))
-			seq_printf(m, "cached %ps class=%s callback=%s reason=\"%s\"\n",
-				   ops, dbr_class_name(class), cb, reason);
+					   &class, &reason, &learned, cb,
+					   sizeof(cb)))
+			seq_printf(m, "cached %ps class=%s callback=%s reason=\"%s\"%s\n",
+				   ops, dbr_class_name(class), cb, reason,
+				   learned ? " learned" : "");
 	}
 }
 

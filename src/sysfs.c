@@ -3,8 +3,9 @@
  * /sys/kernel/dmabuf_revoke: read-only state, one value per file.
  *   version, kernel_attach_revocable
  *   counters/{attach_checked,attach_allowed,attach_audited,attach_refused,
- *             attach_upstream,
- *             class_<class>,revocations,stale_mappings,stale_named}
+ *             attach_upstream,attach_learned,
+ *             class_<class>,revocations,stale_mappings,stale_named,
+ *             learned,learned_full}
  * The knobs are module parameters (/sys/module/dmabuf_revoke/parameters).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -74,6 +75,7 @@ static struct dbr_counter_attr dbr_counter_attrs[] = {
 	DBR_HOT_COUNTER(attach_audited, audited),
 	DBR_HOT_COUNTER(attach_refused, refused),
 	DBR_HOT_COUNTER(attach_upstream, upstream),
+	DBR_HOT_COUNTER(attach_learned, learned),
 	DBR_HOT_COUNTER(class_legacy, by_class[DBR_CLASS_LEGACY]),
 	DBR_HOT_COUNTER(class_no_callback, by_class[DBR_CLASS_NO_CALLBACK]),
 	DBR_HOT_COUNTER(class_denied, by_class[DBR_CLASS_DENIED]),
@@ -82,6 +84,8 @@ static struct dbr_counter_attr dbr_counter_attrs[] = {
 	DBR_COUNTER(revocations, &dbr_counters.revocations),
 	DBR_COUNTER(stale_mappings, &dbr_counters.stale),
 	DBR_COUNTER(stale_named, &dbr_counters.stale_named),
+	DBR_COUNTER(learned, &dbr_counters.learned),
+	DBR_COUNTER(learned_full, &dbr_counters.learned_full),
 };
 
 static struct attribute *dbr_counter_list[ARRAY_SIZE(dbr_counter_attrs) + 1];

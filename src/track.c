@@ -15,7 +15,9 @@
  * at a slowing interval while it lasts, with its importer's callback and
  * module: an exporter that waits for every unmap (vfio-pci on 7.2+) would
  * otherwise hang with no hint of who holds it. It runs from a delayed work
- * item, armed only while an attachment is stale.
+ * item, armed only while an attachment is stale. The callback of an
+ * attachment it names for the first time is learned (learn.c): it was
+ * notified and kept its mapping.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -64,6 +66,13 @@ static DEFINE_SPINLOCK(dbr_track_lock);
 static unsigned int stale_timeout_ms = 1000;
 static void dbr_watchdog_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(dbr_watchdog, dbr_watchdog_fn);
+/*
+ * Callbacks to learn, gathered under dbr_track_lock and learned after it
+ * (learning sleeps). Only the watchdog uses it, and a work item never runs
+ * twice at once.
+ */
+#define DBR_LEARN_BATCH 4
+static char dbr_learn_batch[DBR_LEARN_BATCH][DBR_SYM_MAX];
 
 static int stale_timeout_ms_set(const char *val, const struct kernel_param *kp)
 {
@@ -222,7 +231,7 @@ void dmabuf_revoke_note_attach(struct dma_buf_attachment *attach)
 		return;	/* the table just misses a row */
 	a->attach = attach;
 	a->class = dbr_classify_importer(attach->importer_ops, &reason, a->cb,
-					  sizeof(a->cb));
+					  sizeof(a->cb), NULL);
 	strscpy(a->dev, attach->dev ? dev_name(attach->dev) : "?", sizeof(a->dev));
 
 	spin_lock(&dbr_track_lock);
@@ -332,7 +341,8 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_revoking, DBR_NS(DMABUF_REVOKE));
  */
 static void dbr_watchdog_fn(struct work_struct *work)
 {
-	unsigned int ms = READ_ONCE(stale_timeout_ms);
+	unsigned int ms = READ_ONCE(stale_timeout_ms), nlearn = 0, i;
+	bool learn = dbr_learn_get() != DBR_LEARN_OFF;
 	unsigned long now = jiffies, next = 0;
 	struct dbr_tbuf *b;
 	struct dbr_tatt *a;
@@ -348,6 +358,22 @@ static void dbr_watchdog_fn(struct work_struct *work)
 			if (time_after_eq(now, a->next_warn)) {
 				unsigned int held = ms_since(a->stale_since);
 
+				/*
+				 * Only an importer that has a callback was
+				 * notified and ignored it. A full batch: name
+				 * it on the next run, at once.
+				 */
+				if (!a->warned && learn &&
+				    (a->class == DBR_CLASS_REVOCABLE ||
+				     a->class == DBR_CLASS_ALLOWED ||
+				     a->class == DBR_CLASS_DENIED)) {
+					if (nlearn == DBR_LEARN_BATCH) {
+						next = now + 1;
+						continue;
+					}
+					strscpy(dbr_learn_batch[nlearn++], a->cb,
+						DBR_SYM_MAX);
+				}
 				if (!a->warned)
 					atomic64_inc(&dbr_counters.stale_named);
 				trace_dbr_stale(b->exp_name, b->dmabuf,
@@ -371,6 +397,8 @@ static void dbr_watchdog_fn(struct work_struct *work)
 		mod_delayed_work(dbr_wq, &dbr_watchdog,
 				 time_after(next, now) ? next - now : 1);
 	spin_unlock(&dbr_track_lock);
+	for (i = 0; i < nlearn; i++)
+		dbr_learn_add(dbr_learn_batch[i]);
 }
 
 /**

@@ -84,6 +84,7 @@ int cmd_strict(struct ctx *c, int argc, char **argv);
 int cmd_deny(struct ctx *c, int argc, char **argv);
 int cmd_allow(struct ctx *c, int argc, char **argv);
 int cmd_list(struct ctx *c, int argc, char **argv);
+int cmd_learned(struct ctx *c, int argc, char **argv);
 int cmd_selftest(struct ctx *c, int argc, char **argv);
 int cmd_events(struct ctx *c, int argc, char **argv);
 

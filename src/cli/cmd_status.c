@@ -29,16 +29,19 @@ static const char *const modules[] = {
 	MOD_SHIM, MOD_LIVEPATCH, MOD_EXPORTER, MOD_IMPORTER,
 };
 
-static const char *const knobs[] = { "policy", "strict", "deny", "allow", "exporters" };
+static const char *const knobs[] = {
+	"policy", "strict", "learn", "deny", "allow", "exporters", "learned",
+};
 static const char *const hook_files[] = {
 	"backend", "target", "state", "hits", "missed", "canary_runs",
 	"canary_failures",
 };
 static const char *const counters[] = {
 	"attach_checked", "attach_allowed", "attach_audited", "attach_refused",
-	"attach_upstream",
+	"attach_upstream", "attach_learned",
 	"class_legacy", "class_no_callback", "class_denied", "class_allowed",
 	"class_revocable", "revocations", "stale_mappings", "stale_named",
+	"learned", "learned_full",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -178,7 +181,8 @@ static void print_json(const struct status *s)
 		json_bool(&j, "strict", s->knob[1][0] == 'Y');
 	else
 		json_null(&j, "strict");
-	for (i = 2; i < N(knobs); i++) {
+	json_opt_str(&j, "learn", s->have_knob[2], s->knob[2]);
+	for (i = 3; i < N(knobs); i++) {
 		if (s->have_knob[i])
 			json_list(&j, knobs[i], s->knob[i]);
 		else

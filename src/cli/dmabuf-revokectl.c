@@ -44,6 +44,8 @@ static const struct command commands[] = {
 	{ "allow", cmd_allow, "allow list | add ENTRY... | del ENTRY... | clear",
 	  "importers accepted (same ENTRY; a deny entry wins)",
 	  "list add del clear" },
+	{ "learned", cmd_learned, "learned list | clear",
+	  "callbacks the watchdog saw ignoring a revoke", "list clear" },
 	{ "list", cmd_list, "list",
 	  "guarded buffers and their attachments (debugfs)", "" },
 	{ "selftest", cmd_selftest, "selftest",
@@ -66,8 +68,8 @@ static const char help_head[] =
 static const char help_tail[] =
 	"\n"
 	"Options:\n"
-	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list, list,\n"
-	"                 events)\n"
+	"  -j, --json     JSON output (status, policy get, strict get, deny/allow list,\n"
+	"                 learned list, list, events)\n"
 	"  -h, --help     this help; COMMAND --help for a command's\n"
 	"  -V, --version  print the version\n"
 	"      --commands the commands and the words they take, one per line\n"

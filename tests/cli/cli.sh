@@ -57,7 +57,7 @@ content() { cat "$1" 2>/dev/null; }
 P=$R/sys/module/dmabuf_revoke/parameters
 
 put() { mkdir -p "$(dirname "$1")"; printf '%s\n' "$2" >"$1"; }
-COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings stale_named"
+COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream attach_learned class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings stale_named learned learned_full"
 
 # A tree with dmabuf_revoke loaded as the kernel would show it.
 mk_loaded() {
@@ -70,6 +70,8 @@ mk_loaded() {
 	put "$P/deny" ""
 	put "$P/allow" ""
 	put "$P/exporters" vfio_pci_core
+	put "$P/learn" audit
+	put "$P/learned" ""
 	put "$R/sys/kernel/dmabuf_revoke/version" 0.1.0
 	put "$R/sys/kernel/dmabuf_revoke/kernel_attach_revocable" 0
 	local c i=0
@@ -100,7 +102,7 @@ t "no command is a usage error" 2 err "no command given" --
 t "unknown command is a usage error" 2 err "unknown command 'frobnicate'" -- frobnicate
 t "unknown global option is a usage error" 2 err "unknown option '--bogus'" -- --bogus status
 t "usage errors point at --help" 2 err "Try 'dmabuf-revokectl --help'" -- frobnicate
-for c in status enable disable policy strict deny allow list selftest; do
+for c in status enable disable policy strict deny allow learned list selftest; do
 	t "$c --help" 0 out "^Usage: dmabuf-revokectl $c" -- "$c" --help
 done
 t "-h works per command" 0 out "^Usage: dmabuf-revokectl policy" -- policy -h
@@ -129,6 +131,10 @@ check "status --json has every section" jq_py \
 	'all(k in j for k in ("version","modules","policy","strict","deny","allow","exporters","hook","livepatch","kernel_attach_revocable","counters"))'
 check "status --json values" jq_py \
 	'j["policy"]=="enforce" and j["strict"] is False and j["exporters"]==["vfio_pci_core"] and j["deny"]==[] and j["counters"]["attach_checked"]==1 and j["kernel_attach_revocable"] is False and j["hook"]["state"] is None'
+check "status --json learn, learned and the learning counters" jq_py \
+	'j["learn"]=="audit" and j["learned"]==[] and j["counters"]["attach_learned"]==6 and j["counters"]["learned"]==15 and j["counters"]["learned_full"]==16'
+t "status shows learn" 0 out "^  learn +audit\$" -- status
+t "status shows the learned counter" 0 out "^  learned +15\$" -- status
 run --json status
 OUT2=$OUT
 run status --json
@@ -160,6 +166,31 @@ put "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch/transition" 0
 t "status shows the livepatch" 0 out "livepatch +enabled=1 transition=0" -- status
 run status --json
 check "status --json livepatch" jq_py 'j["livepatch"]=={"enabled":1,"transition":0} and j["modules"]["dmabuf_revoke_livepatch"]["loaded"]'
+
+# --- learned -----------------------------------------------------------------
+mk_loaded
+t "learned: no subcommand is a usage error" 2 err "missing 'list' or 'clear'" -- learned
+t "learned: unknown subcommand" 2 err "unknown subcommand 'add'" -- learned add x
+t "learned list takes no operands" 2 err "learned list: unexpected 'x'" -- learned list x
+t "learned clear --json is a usage error" 2 err "has no --json output" -- --json learned clear
+t "learned list: empty set prints nothing" 0 -- learned list
+check "learned list: empty output" test -z "$OUT"
+put "$P/learned" "dbr_imp_stub_cb [dmabuf_revoke_importer],ib_umem_dmabuf_unsupported_move_notify [ib_core]"
+t "learned list: one entry a line" 0 out "^ib_umem_dmabuf_unsupported_move_notify \[ib_core\]\$" -- learned list
+check "learned list: both entries, in order" test "$OUT" = "dbr_imp_stub_cb [dmabuf_revoke_importer]
+ib_umem_dmabuf_unsupported_move_notify [ib_core]"
+run --json learned list
+check "learned list --json" jq_py 'j=={"learned":["dbr_imp_stub_cb [dmabuf_revoke_importer]","ib_umem_dmabuf_unsupported_move_notify [ib_core]"]}'
+run status --json
+check "status --json lists the learned set" jq_py 'j["learned"]==["dbr_imp_stub_cb [dmabuf_revoke_importer]","ib_umem_dmabuf_unsupported_move_notify [ib_core]"]'
+t "learned clear" 0 -- learned clear
+check "learned clear wrote an empty value" test "$(cat "$P/learned")" = ""
+t "learned clear takes no operands" 2 err "learned clear: unexpected 'now'" -- learned clear now
+rm -f "$P/learned"; mkdir "$P/learned"
+t "learned clear: a failed write is reported (exit 1)" 1 err "learned: cannot write '': Is a directory" -- learned clear
+mk_empty
+t "learned list: not loaded exits 3" 3 -- learned list
+t "learned clear: not loaded exits 3" 3 -- learned clear
 
 # --- policy / strict ---------------------------------------------------------
 mk_loaded

@@ -85,6 +85,69 @@ static void test_decide_table(void **state)
 	assert_string_equal(dbr_verdict_name(DBR_VERDICT_REFUSE), "refuse");
 }
 
+static void test_learn_parse(void **state)
+{
+	enum dbr_learn l = DBR_LEARN_COUNT;
+
+	(void)state;
+	assert_int_equal(dbr_learn_parse("off", &l), 0);
+	assert_int_equal(l, DBR_LEARN_OFF);
+	assert_int_equal(dbr_learn_parse("audit\n", &l), 0);
+	assert_int_equal(l, DBR_LEARN_AUDIT);
+	assert_int_equal(dbr_learn_parse("deny", &l), 0);
+	assert_int_equal(l, DBR_LEARN_DENY);
+	assert_int_equal(dbr_learn_parse("", &l), -EINVAL);
+	assert_int_equal(dbr_learn_parse("enforce", &l), -EINVAL);
+	assert_int_equal(dbr_learn_parse("Deny", &l), -EINVAL);
+	assert_int_equal(dbr_learn_parse("deny\n\n", &l), -EINVAL);
+	assert_int_equal(dbr_learn_parse(" off", &l), -EINVAL);
+	assert_int_equal(l, DBR_LEARN_DENY); /* untouched on error */
+	assert_string_equal(dbr_learn_name(DBR_LEARN_AUDIT), "audit");
+	assert_string_equal(dbr_learn_name(DBR_LEARN_COUNT), "?");
+}
+
+static void test_decide_learned(void **state)
+{
+	static const enum dbr_verdict A = DBR_VERDICT_ALLOW;
+	static const enum dbr_verdict U = DBR_VERDICT_AUDIT;
+	static const enum dbr_verdict R = DBR_VERDICT_REFUSE;
+	/* A learned importer: [class][policy][learn], strict off. */
+	static const enum dbr_verdict want[DBR_CLASS_COUNT][DBR_POLICY_COUNT][DBR_LEARN_COUNT] = {
+		/*                    off: off audit deny  audit: ...   enforce: ... */
+		[DBR_CLASS_LEGACY] = { { A, A, A }, { U, U, U }, { R, R, R } },
+		[DBR_CLASS_NO_CALLBACK] = { { A, A, A }, { U, U, U }, { R, R, R } },
+		[DBR_CLASS_DENIED] = { { A, A, A }, { U, U, U }, { R, R, R } },
+		[DBR_CLASS_ALLOWED] = { { A, A, A }, { A, U, U }, { A, U, R } },
+		[DBR_CLASS_REVOCABLE] = { { A, A, A }, { A, U, U }, { A, U, R } },
+	};
+	int c, p, l, s;
+	bool by;
+
+	(void)state;
+	for (c = 0; c < DBR_CLASS_COUNT; c++)
+		for (p = 0; p < DBR_POLICY_COUNT; p++)
+			for (l = 0; l < DBR_LEARN_COUNT; l++) {
+				enum dbr_verdict v = dbr_decide_learned(c, p, false, l, true, &by);
+
+				assert_int_equal(v, want[c][p][l]);
+				/* learning changed it exactly where the table differs */
+				assert_int_equal(by, v != dbr_decide(c, p, false));
+				/* not learned: the plain table, whatever learn= says */
+				for (s = 0; s < 2; s++) {
+					assert_int_equal(dbr_decide_learned(c, p, s, l, false, &by),
+							 dbr_decide(c, p, s));
+					assert_false(by);
+				}
+			}
+	/* strict: a revocable importer is refused anyway, not by learning */
+	assert_int_equal(dbr_decide_learned(DBR_CLASS_REVOCABLE, DBR_POLICY_ENFORCE,
+					    true, DBR_LEARN_DENY, true, &by), R);
+	assert_false(by);
+	assert_int_equal(dbr_decide_learned(DBR_CLASS_ALLOWED, DBR_POLICY_ENFORCE,
+					    true, DBR_LEARN_DENY, true, &by), R);
+	assert_true(by);
+}
+
 static void test_entry_parse(void **state)
 {
 	struct dbr_entry e;
@@ -313,6 +376,8 @@ int main(void)
 		cmocka_unit_test(test_policy_parse),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_decide_table),
+		cmocka_unit_test(test_learn_parse),
+		cmocka_unit_test(test_decide_learned),
 		cmocka_unit_test(test_entry_parse),
 		cmocka_unit_test(test_list_apply),
 		cmocka_unit_test(test_list_full_and_format),

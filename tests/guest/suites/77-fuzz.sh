@@ -19,8 +19,8 @@ for s in $SEEDS; do
 	check_eq "dbr_fuzz $s 2000" "$rc" 0
 done
 check_eq "knobs back to their defaults" \
-	"$(cat $P/policy)/$(cat $P/strict)/$(cat $P/deny)/$(cat $P/exporters)/$(cat $P/hook_fault)/$(cat $P/stale_timeout_ms)" \
-	"enforce/N//vfio_pci_core/none/1000"
+	"$(cat $P/policy)/$(cat $P/strict)/$(cat $P/deny)/$(cat $P/exporters)/$(cat $P/hook_fault)/$(cat $P/stale_timeout_ms)/$(cat $P/learn)" \
+	"enforce/N//vfio_pci_core/none/1000/audit"
 modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter
 check "test modules unload after the storm" [ ! -d /sys/module/dmabuf_revoke_exporter ]
 ktap_done

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabuf-revokectl learned: the importer callbacks the shim's watchdog saw
+ * ignoring a revoke (the learned parameter; learn= says what they become).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+#define LEARNED_BUF 8192
+
+static const char learned_help[] =
+	"Usage: " PROG " learned list [--json]\n"
+	"       " PROG " learned clear\n"
+	"\n"
+	"Importer callbacks the stale-mapping watchdog saw ignoring a revoke\n"
+	"(still mapped stale_timeout_ms after it began), as \"symbol [module]\".\n"
+	"What they become is the learn knob: off (nothing learned or applied),\n"
+	"audit (logged, attaches audited as 'would deny (learned)'), deny (refused\n"
+	"under enforce). An entry stays until cleared or its module unloads.\n"
+	"\n"
+	"Exit: 0 ok, 1 the kernel refused, 2 usage error, 3 dmabuf_revoke not loaded\n"
+	"(or a kernel without learning).\n";
+
+static int learned_show(const struct ctx *c)
+{
+	char buf[LEARNED_BUF];
+	const char *p;
+	struct json j;
+	int ret;
+
+	ret = require_shim(c);
+	if (ret)
+		return ret;
+	ret = ctx_read(c, buf, sizeof(buf), P_PARAMS "/learned");
+	if (ret) {
+		err_msg("cannot read learned: %s", strerror(-ret));
+		return ret == -EACCES ? EXIT_FAIL : EXIT_UNAVAIL;
+	}
+	if (c->json) {
+		json_init(&j, stdout);
+		json_begin_obj(&j, NULL);
+		json_list(&j, "learned", buf);
+		json_end_obj(&j);
+		json_finish(&j);
+		return EXIT_OK;
+	}
+	for (p = buf; *p;) {
+		size_t m = strcspn(p, ",");
+
+		printf("%.*s\n", (int)m, p);
+		p += m + (p[m] == ',');
+	}
+	return EXIT_OK;
+}
+
+int cmd_learned(struct ctx *c, int argc, char **argv)
+{
+	int ret = parse_common(c, argc, argv, learned_help, true);
+	const char *sub;
+
+	if (ret >= 0)
+		return ret;
+	if (optind >= argc)
+		return usage_error("learned", "learned: missing 'list' or 'clear'");
+	sub = argv[optind++];
+	if (strcmp(sub, "list") && strcmp(sub, "clear"))
+		return usage_error("learned", "learned: unknown subcommand '%s' (want list, clear)",
+				   sub);
+	if (optind < argc)
+		return usage_error("learned", "learned %s: unexpected '%s'", sub, argv[optind]);
+	if (!strcmp(sub, "list"))
+		return learned_show(c);
+	if (c->json)
+		return usage_error("learned", "learned clear has no --json output");
+	ret = require_shim(c);
+	return ret ? ret : knob_set(c, "learned", "");
+}

@@ -21,7 +21,7 @@ static const char help_text[] =
 	"that cannot be revoked.\n"
 	"\n"
 	"Commands:\n"
-	"  status                     modules, policy, hook, counters\n"
+	"  status [--prometheus]      modules, policy, hook, counters (or as metrics)\n"
 	"  enable [--policy P] [--strict] [--backend kprobe|livepatch]\n"
 	"                             load dmabuf_revoke (or apply P if loaded)\n"
 	"  disable [--timeout SEC]    unload the livepatch and dmabuf_revoke\n"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # deps.sh: install the host packages `make check`, `make demo` and
-# `make bench` (gnuplot for its plots) need
+# `make bench` (gnuplot for its plots) need; python3-prometheus-client is
+# the reference parser tests/cli checks `status --prometheus` with
 # (Debian 12, as root). Quiet and quick when everything is present.
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
 	qemu-system-x86 busybox-static mmdebstrap cpio xz-utils zstd kmod
 	libelf-dev pkg-config libcmocka-dev libkmod-dev
+	python3-prometheus-client
 	dpkg-dev debhelper dh-dkms fakeroot e2fsprogs
 	clang libbpf-dev zlib1g-dev libzstd-dev gnuplot-nox)
 

@@ -13,7 +13,9 @@
 #      /etc/modprobe.d, sysfs knobs, `dmabuf-revokectl selftest`,
 #      `dkms remove --all`: no file left behind (file lists compared)
 #   2. apt install of the .debs scripts/deb.sh built: DKMS builds for the
-#      running kernel; the CLI from the package; purge: no file left.
+#      running kernel; the CLI from the package; the modprobe.d conffile
+#      and dmabuf-revoke.service (its ExecStart run by hand); purge: no
+#      file left.
 # Results go to build/results/dkms-KERNEL/ (console.log, results.ktap,
 # dmesg.log, verdict, counts "<passed> <failed> <skipped>"), judged like
 # scripts/guest.sh: a failed or missing result, a timeout, a guest that died,

@@ -27,8 +27,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "status", cmd_status, "status",
-	  "modules, policy, hook, counters", "" },
+	{ "status", cmd_status, "status [--prometheus]",
+	  "modules, policy, hook, counters (or as metrics)", "" },
 	{ "enable", cmd_enable,
 	  "enable [--policy P] [--strict] [--backend kprobe|livepatch]",
 	  "load dmabuf_revoke (or apply P if loaded)", "" },

@@ -191,6 +191,128 @@ t "learned clear: a failed write is reported (exit 1)" 1 err "learned: cannot wr
 mk_empty
 t "learned list: not loaded exits 3" 3 -- learned list
 t "learned clear: not loaded exits 3" 3 -- learned clear
+# --- status --prometheus -------------------------------------------------------
+# Checked with the reference parser (python3-prometheus-client) and the
+# textfile collector's rules (tests/cli/prom_check.py), values against the
+# fake tree: mk_loaded's counters are 1..16 in $COUNTERS order.
+# prom_bad: the checker must say "invalid" (1), not "cannot run" (2).
+prom_ok() { "$TOP/tests/cli/prom_check.py" "$@" <<<"$OUT"; }
+prom_bad() { "$TOP/tests/cli/prom_check.py" "$1" --exact <<<"$2" 2>/dev/null; [ $? = 1 ]; }
+PROM_LOADED='{"dmabuf_revoke_loaded": 1,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke\"}": 1,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke_livepatch\"}": 0,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke_exporter\"}": 0,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke_importer\"}": 0,
+ "dmabuf_revoke_info{cli_version=\"'$VERSION'\",version=\"0.1.0\"}": 1,
+ "dmabuf_revoke_policy{policy=\"off\"}": 0,
+ "dmabuf_revoke_policy{policy=\"audit\"}": 0,
+ "dmabuf_revoke_policy{policy=\"enforce\"}": 1,
+ "dmabuf_revoke_strict": 0,
+ "dmabuf_revoke_list_entries{list=\"deny\"}": 0,
+ "dmabuf_revoke_list_entries{list=\"allow\"}": 0,
+ "dmabuf_revoke_exporter_policy{exporter=\"vfio_pci_core\",policy=\"enforce\",source=\"global\"}": 1,
+ "dmabuf_revoke_kernel_attach_revocable": 0,
+ "dmabuf_revoke_learn{mode=\"off\"}": 0,
+ "dmabuf_revoke_learn{mode=\"audit\"}": 1,
+ "dmabuf_revoke_learn{mode=\"deny\"}": 0,
+ "dmabuf_revoke_learned_entries": 0,
+ "dmabuf_revoke_attach_checked_total": 1,
+ "dmabuf_revoke_attach_verdict_total{verdict=\"allow\"}": 2,
+ "dmabuf_revoke_attach_verdict_total{verdict=\"audit\"}": 3,
+ "dmabuf_revoke_attach_verdict_total{verdict=\"refuse\"}": 4,
+ "dmabuf_revoke_attach_verdict_total{verdict=\"upstream\"}": 5,
+ "dmabuf_revoke_attach_learned_total": 6,
+ "dmabuf_revoke_attach_class_total{class=\"legacy\"}": 7,
+ "dmabuf_revoke_attach_class_total{class=\"no-callback\"}": 8,
+ "dmabuf_revoke_attach_class_total{class=\"denied\"}": 9,
+ "dmabuf_revoke_attach_class_total{class=\"allowed\"}": 10,
+ "dmabuf_revoke_attach_class_total{class=\"revocable\"}": 11,
+ "dmabuf_revoke_revocations_total": 12,
+ "dmabuf_revoke_stale_mappings_total": 13,
+ "dmabuf_revoke_stale_named_total": 14,
+ "dmabuf_revoke_learned_total": 15,
+ "dmabuf_revoke_learned_full_total": 16}'
+mk_loaded
+run status --prometheus
+check "status --prometheus: loaded exits 0" test "$RC" = 0
+check "status --prometheus parses; HELP/TYPE per family; exactly the fake tree's values" \
+	prom_ok "$PROM_LOADED" --exact
+check "status --prometheus: each counter is <name>_total with HELP and TYPE" \
+	grep -qxF '# TYPE dmabuf_revoke_attach_verdict_total counter' <<<"$OUT"
+GOOD=$OUT
+# The checker must be able to fail: broken variants of a good exposition.
+check "prom_check rejects a family without HELP" \
+	prom_bad "$PROM_LOADED" "$(grep -v '^# HELP dmabuf_revoke_revocations_total' <<<"$GOOD")"
+check "prom_check rejects a family without TYPE" \
+	prom_bad "$PROM_LOADED" "$(grep -v '^# TYPE dmabuf_revoke_strict' <<<"$GOOD")"
+check "prom_check rejects a wrong value" \
+	prom_bad "$PROM_LOADED" "${GOOD/dmabuf_revoke_revocations_total 12/dmabuf_revoke_revocations_total 99}"
+check "prom_check rejects a missing sample" \
+	prom_bad "$PROM_LOADED" "$(grep -v '^dmabuf_revoke_stale_named_total ' <<<"$GOOD")"
+check "prom_check rejects a malformed line" prom_bad "$PROM_LOADED" "$GOOD"$'\ndmabuf_revoke_x{a="b} 1'
+check "prom_check rejects a non-numeric value" \
+	prom_bad "$PROM_LOADED" "${GOOD/dmabuf_revoke_strict 0/dmabuf_revoke_strict N}"
+check "prom_check rejects a family split in two" \
+	prom_bad "$PROM_LOADED" "$(grep -v '^dmabuf_revoke_policy{policy="off"}' <<<"$GOOD")"$'\ndmabuf_revoke_policy{policy="off"} 0'
+check "prom_check rejects an unexpected sample (--exact)" \
+	prom_bad "$PROM_LOADED" "$GOOD"$'\n# HELP dmabuf_revoke_y y\n# TYPE dmabuf_revoke_y gauge\ndmabuf_revoke_y 1'
+t "status --prometheus --json: usage error" 2 err "--json and --prometheus exclude each other" -- status --prometheus --json
+t "--json status --prometheus: usage error" 2 err "--json and --prometheus exclude each other" -- --json status --prometheus
+t "status --prometheus takes no operands" 2 err "unexpected 'x'" -- status --prometheus x
+t "status --help documents --prometheus" 0 out "--prometheus +Prometheus text exposition" -- status --help
+put "$R/sys/kernel/dmabuf_revoke/hook/backend" kprobe
+put "$R/sys/kernel/dmabuf_revoke/hook/target" vfio_pci_core_attach
+put "$R/sys/kernel/dmabuf_revoke/hook/state" 'failed: no "x" in c:\y'
+put "$R/sys/kernel/dmabuf_revoke/hook/hits" 12
+put "$R/sys/kernel/dmabuf_revoke/hook/missed" 0
+put "$R/sys/kernel/dmabuf_revoke/hook/canary_runs" 7
+put "$R/sys/kernel/dmabuf_revoke/hook/canary_failures" 2
+put "$P/policy" audit
+put "$P/strict" Y
+put "$P/deny" "foo_notify,mod:ib_core"
+put "$P/exporters" "vfio_pci_core,some_gpu:off"
+run status --prometheus
+check "status --prometheus: a failed hook still exits 0 (it is in the metrics)" test "$RC" = 0
+check "status --prometheus: hook state, hook counters, knobs, per-exporter policy" prom_ok '{
+ "dmabuf_revoke_hook_state{state=\"failed\"}": 1,
+ "dmabuf_revoke_hook_state{state=\"armed\"}": 0,
+ "dmabuf_revoke_hook_state{state=\"lost\"}": 0,
+ "dmabuf_revoke_hook_info{backend=\"kprobe\",state=\"failed: no \"x\" in c:\\y\",target=\"vfio_pci_core_attach\"}": 1,
+ "dmabuf_revoke_hook_hits_total": 12, "dmabuf_revoke_hook_missed_total": 0,
+ "dmabuf_revoke_hook_canary_runs_total": 7, "dmabuf_revoke_hook_canary_failures_total": 2,
+ "dmabuf_revoke_policy{policy=\"audit\"}": 1, "dmabuf_revoke_policy{policy=\"enforce\"}": 0,
+ "dmabuf_revoke_strict": 1, "dmabuf_revoke_list_entries{list=\"deny\"}": 2,
+ "dmabuf_revoke_exporter_policy{exporter=\"vfio_pci_core\",policy=\"audit\",source=\"global\"}": 1,
+ "dmabuf_revoke_exporter_policy{exporter=\"some_gpu\",policy=\"off\",source=\"exporter\"}": 1,
+ "dmabuf_revoke_livepatch_enabled": null}'
+put "$R/sys/kernel/dmabuf_revoke/hook/state" armed
+mkdir -p "$R/sys/module/dmabuf_revoke_livepatch" "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch"
+put "$R/sys/module/dmabuf_revoke_livepatch/initstate" live
+put "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch/enabled" 1
+put "$R/sys/kernel/livepatch/dmabuf_revoke_livepatch/transition" 0
+run status --prometheus
+check "status --prometheus: armed hook, livepatch loaded and enabled" prom_ok '{
+ "dmabuf_revoke_hook_state{state=\"armed\"}": 1, "dmabuf_revoke_hook_state{state=\"failed\"}": 0,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke_livepatch\"}": 1,
+ "dmabuf_revoke_livepatch_enabled": 1, "dmabuf_revoke_livepatch_transition": 0}'
+put "$R/sys/kernel/dmabuf_revoke/counters/revocations" abc
+run status --prometheus
+not_a_number_said() { [ "$RC" = 1 ] && grep -q "dmabuf_revoke_revocations_total: 'abc' is not a number" <<<"$ERR"; }
+check "status --prometheus: a counter that is not a number: exit 1, said on stderr" not_a_number_said
+check "... and the exposition stays valid without that sample" \
+	prom_ok '{"dmabuf_revoke_revocations_total": null, "dmabuf_revoke_stale_named_total": 14}'
+mk_loaded
+OUT=$(DMABUF_REVOKE_SYSROOT=$R "$CLI" status --prometheus 2>"$T/err" >/dev/full); RC=$?; ERR=$(cat "$T/err")
+check "status --prometheus: a failed write exits 1" test "$RC" = 1
+mk_empty
+run status --prometheus
+check "status --prometheus: not loaded exits 0 (dmabuf_revoke_loaded 0 is the news)" test "$RC" = 0
+check "status --prometheus: not loaded is exactly loaded 0 and the modules" prom_ok '{
+ "dmabuf_revoke_loaded": 0,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke\"}": 0,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke_livepatch\"}": 0,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke_exporter\"}": 0,
+ "dmabuf_revoke_module_loaded{module=\"dmabuf_revoke_importer\"}": 0}' --exact
 
 # --- policy / strict ---------------------------------------------------------
 mk_loaded

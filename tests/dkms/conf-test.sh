@@ -4,7 +4,11 @@
 # (sourced as bash with kernelver, kernel_source_dir, dkms_tree, module,
 # module_version set) lists the livepatch module exactly where the kernel
 # has CONFIG_LIVEPATCH and CONFIG_VFIO_PCI_DMABUF, MAKE names that kernel's
-# headers, and the package ships this dkms.conf.
+# headers, and the package ships this dkms.conf. Boot integration: the
+# modprobe.d conffile documents every parameter of dmabuf_revoke (from the
+# module_param*() of its sources, per Kbuild) with the README's default, and
+# dmabuf-revoke.service passes systemd-analyze verify (the guest rootfs has
+# no systemd) and ships disabled.
 . "$(dirname "$0")/../../scripts/lib.sh"
 set +e
 n=0
@@ -47,6 +51,83 @@ deb=$BUILD/deb/dmabuf-revoke-dkms_${ver}_all.deb
 if [ -f "$deb" ]; then
 	t "dkms conf: dmabuf-revoke-dkms ships this dkms.conf in /usr/src/dmabuf-revoke-$ver" \
 		cmp -s "$TOP/dkms.conf" <(dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/dmabuf-revoke-$ver/dkms.conf")
+fi
+# /etc/modprobe.d/dmabuf-revoke.conf: each parameter once, commented, with
+# a "# " explanation right above and the README knob table's default.
+conf=$TOP/debian/dmabuf-revoke-dkms.dmabuf-revoke.modprobe
+srcs=$(sed -n '/^dmabuf_revoke-y/,/[^\\]$/p' "$TOP/Kbuild" | grep -o 'src/[a-z_]*\.o' | sed 's/\.o$/.c/')
+# shellcheck disable=SC2086 # $srcs: the list of file names
+params=$(cd "$TOP" && sed -n 's/^module_param[a-z_]*(\([a-z_]*\),.*/\1/p' $srcs | sort -u)
+t "boot conf: dmabuf_revoke has parameters (in $(echo "$srcs" | xargs))" [ -n "$params" ]
+readme_default() {	# the knob table's default: first `...` of the last column, "" for empty
+	local d
+	d=$(grep "^| \`$1\` |" "$TOP/README.md" | awk -F'|' '{print $(NF-1)}')
+	# shellcheck disable=SC2016 # backquotes of the markdown, not a command
+	case $d in *empty*) echo ;; *) sed -n 's/^[^`]*`\([^`]*\)`.*/\1/p' <<<"$d" ;; esac
+}
+not_offered() { ! grep -q "options dmabuf_revoke $1=" "$conf"; }
+documented() {	# documented PARAM: once, commented, README's default, "# " line above
+	local c v why d
+	c=$(grep -c "^#options dmabuf_revoke $1=" "$conf")
+	v=$(sed -n "s/^#options dmabuf_revoke $1=//p" "$conf")
+	why=$(grep -B1 "^#options dmabuf_revoke $1=" "$conf" | head -n1)
+	d=$(readme_default "$1")
+	[ "$c" = 1 ] && [ "$v" = "$d" ] && [[ $why == "# "* ]] && return 0
+	echo "# $1: $c line(s), default '$v', README '$d', line above: '$why'"
+	return 1
+}
+for p in $params; do
+	if [ "$p" = hook_fault ]; then	# test only: named, not offered
+		t "boot conf: $p (test only) not offered" not_offered "$p"
+	else
+		t "boot conf: $p once, commented out with README's default, explained above" documented "$p"
+	fi
+done
+nothing_set() { ! grep -q '^[[:space:]]*options' "$conf"; }
+t "boot conf: no option set as shipped" nothing_set
+deb=$BUILD/deb/dmabuf-revoke-dkms_${ver}_all.deb
+shipped_conffile() {
+	cmp -s "$conf" <(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./etc/modprobe.d/dmabuf-revoke.conf) &&
+		dpkg-deb -I "$deb" conffiles | grep -qx /etc/modprobe.d/dmabuf-revoke.conf
+}
+if [ -f "$deb" ]; then
+	t "boot conf: dmabuf-revoke-dkms ships it as the conffile /etc/modprobe.d/dmabuf-revoke.conf" shipped_conffile
+fi
+ctl=$(compgen -G "$BUILD/deb/dmabuf-revokectl_${ver}_*.deb" | head -n1)
+unit_fields() {
+	grep -qx Type=oneshot "$1" && grep -qx RemainAfterExit=yes "$1" &&
+		grep -qx "ExecStart=/usr/sbin/dmabuf-revokectl enable" "$1"
+}
+postrm_purges() { dpkg-deb -I "$ctl" postrm | grep -q "deb-systemd-helper purge .dmabuf-revoke.service."; }
+verify_clean() {	# rc 0 and not a word: it only warns about some errors
+	local out rc
+	out=$(MANPATH=$root/usr/share/man systemd-analyze verify --root="$root" "/$unit" 2>&1)
+	rc=$?
+	[ -z "$out" ] || echo "# ${out//$'\n'/$'\n'# }"
+	[ $rc -eq 0 ] && [ -z "$out" ]
+}
+if [ -n "$ctl" ]; then
+	# The package's files with the host's units around them (verify follows
+	# After=/Before= and checks ExecStart and Documentation= exist).
+	root=$fake/unitroot
+	mkdir -p "$root"
+	dpkg-deb -x "$ctl" "$root"
+	unit=
+	for u in usr/lib/systemd/system/dmabuf-revoke.service lib/systemd/system/dmabuf-revoke.service; do
+		[ -f "$root/$u" ] && unit=$u && break
+	done
+	t "boot unit: dmabuf-revokectl ships dmabuf-revoke.service" [ -n "$unit" ]
+	t "boot unit: shipped disabled (no /etc/systemd link in the package)" [ ! -e "$root/etc/systemd" ]
+	t "boot unit: Type=oneshot, RemainAfterExit=yes, ExecStart=/usr/sbin/dmabuf-revokectl enable" \
+		unit_fields "$root/$unit"
+	t "boot unit: postrm purges deb-systemd-helper's state (and enable links)" postrm_purges
+	if command -v systemd-analyze >/dev/null; then
+		cp -an /lib/systemd/system/. "$root/$(dirname "$unit")/"
+		t "boot unit: systemd-analyze verify passes, not a warning" verify_clean
+	else
+		n=$((n + 1))
+		echo "ok $n - boot unit: systemd-analyze verify # SKIP no systemd-analyze on this host"
+	fi
 fi
 ! grep -v '^[[:space:]]*#' "$TOP/dkms.conf" | grep -q 'uname'
 t "dkms conf: never uname -r" [ $? -eq 0 ]

@@ -4,7 +4,9 @@
 # is at /payload. KTAP results on ttyS1, dmesg on ttyS2, like tests/guest.
 #
 # Suite "dkms": the by-hand DKMS flow from a source copy in /usr/src.
-# Suite "deb":  apt install of the .debs (dh-dkms postinst builds), purge.
+# Suite "deb":  apt install of the .debs (dh-dkms postinst builds), the
+#               modprobe.d conffile and dmabuf-revoke.service (no systemd
+#               here: its ExecStart is run by hand), purge.
 # /payload/suites names the ones to run (default both).
 # Both end by comparing the root fs file list with the one taken before.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -176,9 +178,47 @@ suite_dkms() {
 	ktap_done
 }
 
+CONF=/etc/modprobe.d/dmabuf-revoke.conf
+UNIT=dmabuf-revoke.service
+unit_path() { for d in /usr/lib/systemd/system /lib/systemd/system; do [ -f "$d/$UNIT" ] && { echo "$d/$UNIT"; return; }; done; }
+in_conffiles() {	# the package lists the modprobe.d file as a conffile
+	dpkg-query -W -f='${Conffiles}\n' "$PKG-dkms" | tee /tmp/conffiles | grep -q "^ $CONF [0-9a-f]*\$" ||
+		{ diag_file /tmp/conffiles; return 1; }
+}
+shipped_conf_inert() {	# every option commented: the module's defaults apply
+	grep -q '^#options dmabuf_revoke policy=enforce$' "$CONF" && ! grep -q '^[[:space:]]*options' "$CONF"
+}
+unit_disabled() {	# shipped, and nothing in /etc/systemd enables it
+	local u l
+	u=$(unit_path)
+	[ -n "$u" ] || { ktap_diag "no $UNIT in /usr/lib or /lib/systemd/system"; return 1; }
+	l=$(find /etc/systemd -name "$UNIT" 2>/dev/null)
+	[ -z "$l" ] || { ktap_diag "enabled by: $l"; return 1; }
+}
+run_execstart() {	# ExecStart= of the unit, as systemd would run it
+	local cmd
+	cmd=$(sed -n 's/^ExecStart=//p' "$(unit_path)")
+	ktap_diag "ExecStart=$cmd"
+	[ -n "$cmd" ] && $cmd
+}
+enable_like_systemctl() {	# no systemctl here (deb-systemd-helper works only under dpkg)
+	local u wb
+	u=$(unit_path)
+	wb=$(sed -n 's/^WantedBy=//p' "$u")
+	[ -n "$wb" ] || { ktap_diag "no WantedBy= in $u"; return 1; }
+	mkdir -p "/etc/systemd/system/$wb.wants" &&
+		ln -s "$u" "/etc/systemd/system/$wb.wants/$UNIT" && ktap_diag "linked into $wb.wants"
+}
+purged_boot_files() {
+	local left
+	left=$(ls -d "$CONF" /usr/lib/systemd/system/$UNIT /lib/systemd/system/$UNIT 2>/dev/null
+		find /etc/systemd /var/lib/systemd -name "$UNIT*" 2>/dev/null)
+	[ -z "$left" ] || { ktap_diag "left behind: $left"; return 1; }
+}
+
 suite_deb() {
 	local t
-	ktap_plan 14
+	ktap_plan 28
 	snapshot /tmp/before.deb
 	t=$(date +%s)
 	if run_logged /tmp/apt.log apt-get install -y --no-install-recommends \
@@ -204,8 +244,31 @@ suite_deb() {
 	chk "dmabuf-revokectl disable: nothing of ours loaded" \
 		sh -c 'dmabuf-revokectl disable >/tmp/cli.log 2>&1 && ! [ -d /sys/module/dmabuf_revoke ]' ||
 		diag_file /tmp/cli.log
+	# Boot integration: the modprobe.d conffile and the opt-in unit.
+	check "$CONF installed, a conffile of $PKG-dkms" in_conffiles
+	check "$CONF as shipped sets nothing (every option commented)" shipped_conf_inert
+	check "$UNIT shipped, not enabled" unit_disabled
+	if command -v systemd-analyze >/dev/null; then
+		chk "systemd-analyze verify $UNIT" run_logged /tmp/sa.log systemd-analyze verify "$(unit_path)" ||
+			diag_file /tmp/sa.log
+	else
+		ktap_skip "systemd-analyze verify $UNIT" "no systemd in this rootfs (conf-test.sh verifies it on the host)"
+	fi
+	echo "options dmabuf_revoke policy=audit stale_timeout_ms=500" >>"$CONF"
+	chk "modprobe dmabuf_revoke with policy=audit in $CONF" run_logged /tmp/mp.log modprobe dmabuf_revoke ||
+		diag_file /tmp/mp.log
+	check_eq "policy from $CONF" "$(cat $P/policy 2>&1)" audit
+	check_eq "stale_timeout_ms from $CONF" "$(cat $P/stale_timeout_ms 2>&1)" 500
+	check "modprobe -r dmabuf_revoke" unload_all
+	chk "$UNIT's ExecStart loads the module" run_logged /tmp/cli.log run_execstart || diag_file /tmp/cli.log
+	check_eq "policy after ExecStart: from $CONF (libkmod)" "$(cat $P/policy 2>&1)" audit
+	chk "ExecStart again with the module loaded succeeds (no failed unit)" \
+		run_logged /tmp/cli.log run_execstart || diag_file /tmp/cli.log
+	check "disable after ExecStart" sh -c 'dmabuf-revokectl disable >/dev/null 2>&1 && ! [ -d /sys/module/dmabuf_revoke ]'
+	check "opt in: the link \"systemctl enable $UNIT\" makes (from WantedBy=)" enable_like_systemctl
 	chk "apt-get purge both packages" run_logged /tmp/apt.log apt-get purge -y "$PKG-dkms" dmabuf-revokectl ||
 		diag_file /tmp/apt.log 30
+	check "purge removed $CONF (edited), the unit and its enable link" purged_boot_files
 	check "no module file, no /usr/src/$PKG-$VER, no /var/lib/dkms/$PKG" gone_deb
 	check "no file left behind (file lists before install and after purge)" same_files /tmp/before.deb /tmp/after.deb
 	ktap_done

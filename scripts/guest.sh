@@ -54,8 +54,9 @@ rm -rf "$res"
 GUEST_MODULES="vfio-pci vfio_iommu_type1 vgem"
 # Staged where the kernel ships them as modules; the suites that need them
 # skip with the config option's name where they are neither (udmabuf is a
-# bool option: built in on 6.12+, absent on 6.1).
-GUEST_OPTIONAL_MODULES="udmabuf"
+# bool option: built in on 6.12+, absent on 6.1; vivid, a V4L2 legacy
+# importer, is absent from the debug kernel, built without media).
+GUEST_OPTIONAL_MODULES="udmabuf vivid"
 
 # name -> path of a kernel module file in the extracted tree (.ko, .ko.xz, .ko.zst)
 declare -A KO

@@ -252,7 +252,7 @@ stage "boot+test-$k" boot
 if ! grep -q '^KTAP version' "$res/results.ktap" 2>/dev/null; then
 	mkdir -p "$BUILD/results"
 	cp "$res/console.log" "$BUILD/results/bootflake-$k-console.log" 2>/dev/null || true
-	log "kernel $k: guest died before /init ran (console kept as results/bootflake-$k-console.log); retrying once"
+	log "kernel $k: guest died before /init ran (QEMU exit status $(cat "$res/qemu.rc" 2>/dev/null || echo unknown); console kept as results/bootflake-$k-console.log); retrying once"
 	stage "boot+test-$k-retry" boot
 fi
 if [ $demo -eq 1 ]; then

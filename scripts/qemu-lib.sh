@@ -53,7 +53,7 @@ judge_run() {
 	124 | 137) reasons+=("timeout after ${timeout}s") ;;
 	esac
 	grep -q '^DMABUF_REVOKE_GUEST_DONE' "$res/results.ktap" ||
-		reasons+=("guest died before finishing the suite (see console.log)")
+		reasons+=("guest died before finishing the suite (QEMU exit status $(cat "$res/qemu.rc" 2>/dev/null || echo unknown); see console.log)")
 	grep -q '^DMABUF_REVOKE_DMESG_DONE' "$res/dmesg.log" ||
 		reasons+=("guest dmesg incomplete")
 	[ $((pass + fail + skip)) -gt 0 ] || reasons+=("no test result at all")

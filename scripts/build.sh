@@ -9,7 +9,7 @@ k=${1:?usage: build.sh KERNEL}
 kd=$(kdir "$k")
 [ -f "$kd/Makefile" ] || die "kernel $k: no headers (run scripts/kernels.sh fetch $k)"
 out=$BUILD/$k
-rm -rf "$out/mod" "$out/selfcheck" "$out/bench" "$out/bin" "$out/cli" "$out/lptest" "$out/bpf"
+rm -rf "${out:?}"/{mod,selfcheck,bench,bin,cli,lptest,bpf}
 mkdir -p "$out/mod" "$out/selfcheck" "$out/bench" "$out/bin" "$out/bpf"
 # A private copy per kernel, laid out as DKMS lays out /usr/src/<pkg>-<ver>.
 cp -r "$TOP/Kbuild" "$TOP/Makefile" "$TOP/dkms.conf" "$TOP/src" \
@@ -79,4 +79,4 @@ grep '^conftest:' "$log" >"$out/conftest.txt" || true
 grep '^vfio-btf:' "$log" >"$out/vfio-btf.txt" || true
 ls "$out"/mod/*.ko "$out"/selfcheck/*.ko "$out"/bench/*.ko >/dev/null
 [ $lptest -eq 0 ] || ls "$out"/lptest/*.ko >/dev/null
-log "kernel $k: built $(cd "$out" && ls mod/*.ko selfcheck/*.ko bench/*.ko lptest/*.ko bin/* 2>/dev/null | xargs)"
+log "kernel $k: built $(cd "$out" && shopt -s nullglob && echo mod/*.ko selfcheck/*.ko bench/*.ko lptest/*.ko bin/*)"

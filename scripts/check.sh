@@ -54,6 +54,11 @@ if stage checkpatch "$TOP/scripts/checkpatch.sh"; then
 else
 	result fail "kernel sources are checkpatch --no-tree -f clean"
 fi
+if stage shellcheck "$TOP/scripts/shellcheck.sh"; then
+	result ok "shell scripts are shellcheck clean (severity warning)"
+else
+	result fail "shell scripts are shellcheck clean (severity warning)"
+fi
 if stage kernel-doc "$TOP/scripts/kernel-doc.sh"; then
 	result ok "kernel-doc -none -Wall clean, every exported symbol documented"
 else

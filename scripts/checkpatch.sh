@@ -8,7 +8,7 @@
 
 cp=$("$TOP/scripts/kernel-tools.sh")/scripts/checkpatch.pl || exit 1
 
-cd "$TOP"
+cd "$TOP" || exit 1
 rc=0
 for f in src/*.c src/*.h include/*.h include/uapi/*.h tests/selfcheck/*.c tests/bench/*.c; do
 	out=$(perl "$cp" --no-tree --terse --show-types \

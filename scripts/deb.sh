@@ -25,4 +25,4 @@ if [ $rc -ne 0 ]; then
 fi
 ls "$out"/dmabuf-revoke-dkms_"$ver"_all.deb "$out"/dmabuf-revokectl_"$ver"_*.deb >/dev/null ||
 	die "dpkg-buildpackage did not produce both packages"
-log "deb: built $(cd "$out" && ls ./*.deb | xargs)"
+log "deb: built $(cd "$out" && shopt -s nullglob && echo ./*.deb)"

@@ -8,7 +8,7 @@
 PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
 	qemu-system-x86 busybox-static mmdebstrap cpio xz-utils zstd kmod
 	libelf-dev pkg-config libcmocka-dev libkmod-dev
-	python3-prometheus-client
+	python3-prometheus-client shellcheck
 	dpkg-dev debhelper dh-dkms fakeroot e2fsprogs
 	clang libbpf-dev zlib1g-dev libzstd-dev gnuplot-nox)
 

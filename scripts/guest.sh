@@ -216,6 +216,7 @@ case $k in *-debug) APPEND=" init_on_alloc=1" ;; esac
 # q35, intel-iommu with interrupt remapping, the edu device for VFIO, 2 vCPUs.
 # edu sits alone behind a root port: it has no FLR or PM reset of its own, so
 # VFIO_DEVICE_RESET needs the port's secondary bus reset.
+# shellcheck disable=SC2054 # commas inside one QEMU argument
 MACHINE=(-cpu max -machine q35,kernel-irqchip=split -m 1G -smp 2
 	-device intel-iommu,intremap=on
 	-device pcie-root-port,id=rp1,chassis=1 -device edu,bus=rp1)

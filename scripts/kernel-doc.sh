@@ -9,7 +9,7 @@
 tools=$("$TOP/scripts/kernel-tools.sh") || exit 1
 kd() { python3 "$tools/tools/docs/kernel-doc" "$@"; }
 
-cd "$TOP"
+cd "$TOP" || exit 1
 rc=0
 files=(src/*.c src/*.h include/*.h include/uapi/*.h)
 if ! out=$(kd -none -Wall -Werror "${files[@]}" 2>&1) || [ -n "$out" ]; then

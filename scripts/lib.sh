@@ -6,8 +6,10 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${DMABUF_REVOKE_CACHE:-${HOME:-/root}/.cache/dmabuf-revoke}
+# shellcheck disable=SC2034 # for the scripts that source this
 BUILD=${DMABUF_REVOKE_BUILD:-$TOP/build}
 MANIFEST=${DMABUF_REVOKE_MANIFEST:-$TOP/scripts/kernels.manifest}
+# shellcheck disable=SC2034 # for the scripts that source this
 DEFAULT_KERNELS="6.1 6.12 6.12-rt 7.0 7.2 7.3 7.3-rt 7.3-debug"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

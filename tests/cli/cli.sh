@@ -29,7 +29,7 @@ run() {
 }
 # t NAME RC [out|err PATTERN] -- ARGS...
 t() {
-	local name=$1 want=$2 where= pat=
+	local name=$1 want=$2 where='' pat=''
 	shift 2
 	if [ "$1" != -- ]; then where=$1 pat=$2; shift 2; fi
 	shift

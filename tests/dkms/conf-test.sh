@@ -24,6 +24,7 @@ fake=$(mktemp -d)
 trap 'rm -rf "$fake"' EXIT
 mkdir -p "$fake/dmabuf-revoke/$ver/source/src"
 evaluate() {	# evaluate KDIR: "<module names> | <MAKE[0]>" as dkms would see them
+	# shellcheck disable=SC2034 # what dkms defines for dkms.conf, sourced below
 	(
 		kernelver=$(basename "$1" | sed 's/^linux-headers-//') arch=x86_64
 		kernel_source_dir=$1 dkms_tree=$fake module=dmabuf-revoke module_version=$ver

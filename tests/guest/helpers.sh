@@ -5,6 +5,7 @@
 P=/sys/module/dmabuf_revoke/parameters
 C=/sys/kernel/dmabuf_revoke/counters
 H=/sys/kernel/dmabuf_revoke/hook
+# shellcheck disable=SC2034 # for the suites that source this
 D=/sys/kernel/debug/dmabuf_revoke
 
 # have HAVE_X: the build-time probe found X on this kernel.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
 # Scenarios on guarded test-exporter buffers: every importer mode under every
 # policy, with the attach outcome, what revocation leaves behind, and the
 # counters; the deny list; a real in-kernel legacy importer (vgem); the

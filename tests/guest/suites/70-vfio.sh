@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
 # A real vfio-pci dma-buf (BAR0 of the edu device) against the test
 # importer, through the shim's kprobe hook: what VFIO itself refuses, what
 # the shim refuses, and what an accepted importer still holds after VFIO

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
 # The kprobe hook's life: the shim loaded before and after vfio-pci, the
 # state following vfio_pci_core as it loads and unloads, the arm-time
 # self-test, and unloading the shim while VFIO dma-bufs and importer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
 # The livepatch hook backend (dmabuf_revoke_livepatch, src/livepatch.c):
 # it loads only beside a shim loaded with backend=livepatch; it patches
 # vfio_pci_core whether that loads before or after; it makes the kprobe

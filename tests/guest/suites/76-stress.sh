@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
 # Stress: 8 importer threads x 10,000 import/map/unmap/release cycles in
 # every mode on guarded and unguarded buffers, while buffers are revoked and
 # restored, policy, strict, deny, allow and exporters change underneath, and
@@ -17,7 +18,7 @@
 # the shim must still refuse as before.
 . /tests/ktap.sh
 . /tests/helpers.sh
-ktap_plan $(case $(uname -r) in *debug*) echo 6 ;; *) echo 5 ;; esac)
+ktap_plan "$(case $(uname -r) in *debug*) echo 6 ;; *) echo 5 ;; esac)"
 
 modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer
 check "test modules loaded" [ -c /dev/dmabuf_revoke_importer ]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
 # Unload in every order (issue 9 item 4). A holder process (dbr_vfio hold)
 # keeps live objects of every module: test-exporter buffers imported
 # compliant, stub (pinned) and legacy, all mapped, one also mmap()ed; and,
@@ -163,6 +164,7 @@ round() {
 	b=$1
 	t0=$(now)
 	check "$b: load all" load_all "$b"
+	# shellcheck disable=SC2046 # nothing or one word
 	check "$b: holder has live buffers, attachments and mappings" hold_start $([ $VF = 0 ] && echo --novfio)
 	check_eq "$b: holder's objects live (imports mapped, stub pinned, mmap intact)" "$(hold_live)" "$LIVE"
 	[ $VF = 0 ] || ktap_diag "vfio import: map_err=$(hk vfio_map_err) (no PCI peer)"
@@ -203,6 +205,7 @@ round() {
 	# --- vfio: the device open, then closed; unbind, rmmod, rebind ---------
 	if [ $VF = 1 ]; then
 		rm -f /tmp/unbind.rc
+		# shellcheck disable=SC2320 # the status of that write is the one wanted
 		(echo "$BDF" >/sys/bus/pci/drivers/vfio-pci/unbind; echo $? >/tmp/unbind.rc) &
 		up=$!
 		sleep 1
@@ -341,7 +344,7 @@ else
 fi
 all_gone() {
 	modprobe -r $I $E $S
-	_left=$(ls -d /sys/module/dmabuf_revoke* /sys/module/vfio_pci* 2>/dev/null | xargs)
+	_left=$(for _m in /sys/module/dmabuf_revoke* /sys/module/vfio_pci*; do [ -e "$_m" ] && echo "${_m##*/}"; done | xargs)
 	[ -z "$_left" ] || ktap_diag "left: $_left"
 	[ -z "$_left" ]
 }

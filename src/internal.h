@@ -6,6 +6,7 @@
  *   hook.c      hook state and backend choice; hook_kprobe.c the kprobes
  *   registry.c  classification, ops cache, registration, check_attach
  *   track.c     tracked buffers and attachments, revocation state
+ *   probe_track.c  tracking guarded exporters' buffers through the hook
  *   sysfs.c     /sys/kernel/dmabuf_revoke: version and counters
  *   debugfs.c   /sys/kernel/debug/dmabuf_revoke: live tables
  */
@@ -75,7 +76,18 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 /* track.c */
 void dbr_track_show(struct seq_file *m);
 bool dbr_track_self_guarded(const struct dma_buf *dmabuf);
+bool dbr_track_hooked(const struct dma_buf *dmabuf);
+int dbr_track_nr_hooked(void);
+bool dbr_track_hook_attach(struct dma_buf_attachment *attach);
+bool dbr_track_hook_detach(struct dma_buf_attachment *attach);
 void dbr_track_exit(void);
+
+/* probe_track.c */
+struct pt_regs;
+bool dbr_ptrack_own_call(struct pt_regs *regs);
+int dbr_ptrack_attach(bool legacy, struct pt_regs *regs);
+void dbr_ptrack_arm(void);
+void dbr_ptrack_disarm(void);
 
 /* sysfs.c, debugfs.c */
 int dbr_sysfs_init(void);

@@ -78,8 +78,8 @@ MODULE_PARM_DESC(track_guarded,
 static atomic_t dbr_pt_inflight = ATOMIC_INIT(0);
 static bool dbr_pt_armed;
 /* Attachments recorded here; the detach/notify probes are on while > 0. */
-static unsigned int dbr_pt_users;
-static bool dbr_pt_kp_enabled;
+static atomic_t dbr_pt_users = ATOMIC_INIT(0);
+static bool dbr_pt_kp_enabled;	/* under dbr_pt_lock */
 
 /*
  * Exporters whose map/unmap ops are probed. Written under dbr_pt_lock;
@@ -316,11 +316,15 @@ static void dbr_pt_kp_set(bool on)
 	dbr_pt_kp_enabled = on;
 }
 
-/* Before the first recorded attachment is returned to its importer. */
+/*
+ * Before a recorded attachment is returned to its importer. Under the lock
+ * with dbr_pt_off_fn(): one of them sees the other's count.
+ */
 static void dbr_pt_users_inc(void)
 {
+	atomic_inc(&dbr_pt_users);
 	mutex_lock(&dbr_pt_lock);
-	if (!dbr_pt_users++ && dbr_pt_armed)
+	if (dbr_pt_armed)
 		dbr_pt_kp_set(true);
 	mutex_unlock(&dbr_pt_lock);
 }
@@ -328,7 +332,7 @@ static void dbr_pt_users_inc(void)
 static void dbr_pt_off_fn(struct work_struct *w)
 {
 	mutex_lock(&dbr_pt_lock);
-	if (!dbr_pt_users && dbr_pt_armed)
+	if (!atomic_read(&dbr_pt_users) && dbr_pt_armed)
 		dbr_pt_kp_set(false);
 	mutex_unlock(&dbr_pt_lock);
 }
@@ -341,10 +345,8 @@ static DECLARE_WORK(dbr_pt_off_work, dbr_pt_off_fn);
  */
 static void dbr_pt_users_dec(void)
 {
-	mutex_lock(&dbr_pt_lock);
-	if (dbr_pt_users && !--dbr_pt_users)
+	if (atomic_dec_and_test(&dbr_pt_users))
 		queue_work(dbr_wq, &dbr_pt_off_work);
-	mutex_unlock(&dbr_pt_lock);
 }
 
 /*
@@ -457,7 +459,7 @@ void dbr_ptrack_arm(void)
 	/* Off until an attachment is recorded here. */
 	dbr_pt_kp_enabled = true;
 	dbr_pt_kp_set(false);
-	dbr_pt_users = 0;
+	atomic_set(&dbr_pt_users, 0);
 	WRITE_ONCE(dbr_pt_armed, true);
 	mutex_unlock(&dbr_pt_lock);
 	return;

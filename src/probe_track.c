@@ -231,8 +231,12 @@ static noinline void dbr_pt_unmap(struct dma_buf_attachment *attach,
 				  enum dma_data_direction dir)
 {
 	dbr_pt_get();
-	attach->dmabuf->ops->unmap_dma_buf(attach, sgt, dir);
+	/*
+	 * Before the exporter hears it: vfio-pci's revoke may complete, and
+	 * restore the buffer (another notify), as soon as it does.
+	 */
 	dmabuf_revoke_note_mapped(attach, false);
+	attach->dmabuf->ops->unmap_dma_buf(attach, sgt, dir);
 	dbr_pt_put();
 }
 

@@ -146,7 +146,7 @@ static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 	    dbr_track_self_guarded(dmabuf))
 		return 0;
 	/* A tracking wrapper's own call: the hook decided already. */
-	if (dbr_ptrack_own_call(regs))
+	if (dbr_ptrack_own_call(dmabuf))
 		return 0;
 
 	dbr_hot_inc(hits);

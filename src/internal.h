@@ -77,6 +77,7 @@ int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 void dbr_track_show(struct seq_file *m);
 bool dbr_track_self_guarded(const struct dma_buf *dmabuf);
 bool dbr_track_hooked(const struct dma_buf *dmabuf);
+bool dbr_track_by_exporter(const struct dma_buf *dmabuf);
 int dbr_track_nr_hooked(void);
 bool dbr_track_hook_attach(struct dma_buf_attachment *attach);
 bool dbr_track_hook_detach(struct dma_buf_attachment *attach);
@@ -84,7 +85,7 @@ void dbr_track_exit(void);
 
 /* probe_track.c */
 struct pt_regs;
-bool dbr_ptrack_own_call(struct pt_regs *regs);
+bool dbr_ptrack_own_call(const struct dma_buf *dmabuf);
 int dbr_ptrack_attach(bool legacy, struct pt_regs *regs);
 void dbr_ptrack_arm(void);
 void dbr_ptrack_disarm(void);

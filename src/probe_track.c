@@ -10,9 +10,16 @@
  * spinlock_t (a sleeping lock on PREEMPT_RT). Instead a handler that sees
  * a call worth recording redirects it, like a refusal, to a wrapper here
  * with the probed function's signature. The wrapper runs in the caller's
- * (process) context: it calls the original function, which the probe then
- * lets through because its return address is in our module text, and
- * records the result with normal locking and allocation. Redirected are:
+ * (process) context: it calls the original function, and records the
+ * result with normal locking and allocation. The probe lets the wrapper's
+ * own call through because the handler that redirected it claimed a slot
+ * for (this task, this buffer or attachment) in a small lock-free table
+ * first, which the wrapper frees when the original returns; without a free
+ * slot nothing is redirected (and nothing recorded). Not the caller's
+ * return address: a BPF trampoline on the function may be in between
+ * (74-interference on 6.1 recursed until the stack overflowed). So a BPF
+ * fentry/fexit program on a redirected function sees the call twice: the
+ * caller's and the wrapper's. Redirected are:
  *
  *   dma_buf_dynamic_attach(), dma_buf_attach()
  *	attaches the hook allows to a guarded exporter's buffer (the hook's
@@ -36,9 +43,8 @@
  * our text: disarm waits for every wrapper to return (dbr_pt_inflight,
  * between two RCU-tasks grace periods for the instructions around it).
  *
- * x86-64 only: the return address at a function's entry is the word at the
- * stack pointer there. Elsewhere nothing is redirected and only buffers
- * whose exporter calls us are tracked.
+ * x86-64 only (where the redirect is tested). Elsewhere nothing is
+ * redirected and only buffers whose exporter calls us are tracked.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,6 +54,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/ptrace.h>
+#include <linux/sched.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
@@ -97,25 +104,75 @@ struct dbr_pt_ops {
 static DEFINE_MUTEX(dbr_pt_lock);
 static struct dbr_pt_ops dbr_pt_ops[DBR_PT_OPS_MAX];
 
-/* Is the probed function's caller our own text (a wrapper)? */
-static bool dbr_pt_own_call(struct pt_regs *regs)
-{
-	unsigned long ret = regs_get_kernel_stack_nth(regs, 0);
+/*
+ * Tasks inside a wrapper, with what they called it for: written by the
+ * handler that redirects (cmpxchg), read by the handler of the wrapper's
+ * own call (the same task), freed by the wrapper. Lock-free for handlers.
+ */
+#define DBR_PT_SLOTS 64
+struct dbr_pt_slot {
+	struct task_struct *task;
+	const void *key;
+};
 
-	return ret && within_module(ret, THIS_MODULE);
+static struct dbr_pt_slot dbr_pt_slots[DBR_PT_SLOTS];
+static atomic_t dbr_pt_nslots = ATOMIC_INIT(0);
+
+/* Is current inside a wrapper for @key? Context: any; lock-free. */
+static bool dbr_pt_inside(const void *key)
+{
+	struct dbr_pt_slot *s;
+
+	if (!atomic_read(&dbr_pt_nslots))
+		return false;
+	for (s = dbr_pt_slots; s < dbr_pt_slots + DBR_PT_SLOTS; s++)
+		if (READ_ONCE(s->task) == current && READ_ONCE(s->key) == key)
+			return true;
+	return false;
+}
+
+/* Claim a slot for current and @key; false if none is free. */
+static bool dbr_pt_claim(const void *key)
+{
+	struct dbr_pt_slot *s;
+
+	for (s = dbr_pt_slots; s < dbr_pt_slots + DBR_PT_SLOTS; s++) {
+		if (READ_ONCE(s->task) || cmpxchg(&s->task, NULL, current))
+			continue;
+		WRITE_ONCE(s->key, key);
+		atomic_inc(&dbr_pt_nslots);
+		return true;
+	}
+	return false;
+}
+
+/* The wrapper's original call returned: its probe may redirect again. */
+static void dbr_pt_leave(const void *key)
+{
+	struct dbr_pt_slot *s;
+
+	for (s = dbr_pt_slots; s < dbr_pt_slots + DBR_PT_SLOTS; s++) {
+		if (READ_ONCE(s->task) == current && READ_ONCE(s->key) == key) {
+			atomic_dec(&dbr_pt_nslots);
+			WRITE_ONCE(s->key, NULL);
+			smp_store_release(&s->task, NULL);
+			return;
+		}
+	}
+	WARN_ON_ONCE(1);
 }
 
 /**
  * dbr_ptrack_own_call() - is this probed attach a wrapper's own call?
- * @regs: the registers at the entry of dma_buf_(dynamic_)attach()
+ * @dmabuf: the buffer dma_buf_(dynamic_)attach() was called for
  *
- * Context: kprobe handler.
- * Return: true if the caller is our module text: the hook already decided.
+ * Context: kprobe handler; lock-free.
+ * Return: true if current is inside our attach wrapper for @dmabuf, whose
+ * attach the hook already allowed.
  */
-bool dbr_ptrack_own_call(struct pt_regs *regs)
+bool dbr_ptrack_own_call(const struct dma_buf *dmabuf)
 {
-	return DBR_PT_SUPPORTED && READ_ONCE(dbr_pt_armed) &&
-	       dbr_pt_own_call(regs);
+	return DBR_PT_SUPPORTED && dbr_pt_inside(dmabuf);
 }
 
 static void dbr_pt_get(void)
@@ -134,8 +191,11 @@ static void dbr_pt_post(struct kprobe *p, struct pt_regs *regs,
 {
 }
 
-static int dbr_pt_redirect(struct pt_regs *regs, void *to)
+/* Redirect to wrapper @to, which will call the original for @key. */
+static int dbr_pt_redirect(struct pt_regs *regs, void *to, const void *key)
 {
+	if (!dbr_pt_claim(key))
+		return 0;	/* not recorded: the call goes on as it is */
 	instruction_pointer_set(regs, (unsigned long)to);
 	return 1;
 }
@@ -153,6 +213,7 @@ dbr_pt_attach(struct dma_buf *dmabuf, struct device *dev,
 
 	dbr_pt_get();
 	attach = dma_buf_dynamic_attach(dmabuf, dev, ops, priv);
+	dbr_pt_leave(dmabuf);
 	if (!IS_ERR(attach) && dbr_track_hook_attach(attach)) {
 		dbr_pt_users_inc();
 		dbr_pt_probe_ops(dmabuf);
@@ -168,6 +229,7 @@ dbr_pt_attach_legacy(struct dma_buf *dmabuf, struct device *dev)
 
 	dbr_pt_get();
 	attach = dma_buf_attach(dmabuf, dev);
+	dbr_pt_leave(dmabuf);
 	if (!IS_ERR(attach) && dbr_track_hook_attach(attach)) {
 		dbr_pt_users_inc();
 		dbr_pt_probe_ops(dmabuf);
@@ -186,11 +248,14 @@ dbr_pt_attach_legacy(struct dma_buf *dmabuf, struct device *dev)
  */
 int dbr_ptrack_attach(bool legacy, struct pt_regs *regs)
 {
+	const void *dmabuf = (void *)regs_get_kernel_argument(regs, 0);
+
+	/* An exporter that tracks its buffers tells us itself. */
 	if (!DBR_PT_SUPPORTED || !READ_ONCE(dbr_pt_armed) ||
-	    !READ_ONCE(track_guarded))
+	    !READ_ONCE(track_guarded) || dbr_track_by_exporter(dmabuf))
 		return 0;
 	return dbr_pt_redirect(regs, legacy ? (void *)dbr_pt_attach_legacy :
-					      (void *)dbr_pt_attach);
+					      (void *)dbr_pt_attach, dmabuf);
 }
 
 static noinline void dbr_pt_detach(struct dma_buf *dmabuf,
@@ -201,6 +266,7 @@ static noinline void dbr_pt_detach(struct dma_buf *dmabuf,
 	    dbr_track_hook_detach(attach))
 		dbr_pt_users_dec();
 	dma_buf_detach(dmabuf, attach);
+	dbr_pt_leave(attach);
 	dbr_pt_put();
 }
 
@@ -210,6 +276,7 @@ static noinline void dbr_pt_notify(struct dma_buf *dmabuf)
 	/* Before the importers hear it: the watchdog times from here. */
 	dmabuf_revoke_note_revoking(dmabuf);
 	dbr_dma_buf_notify(dmabuf);
+	dbr_pt_leave(dmabuf);
 	dbr_pt_put();
 }
 
@@ -220,6 +287,7 @@ dbr_pt_map(struct dma_buf_attachment *attach, enum dma_data_direction dir)
 
 	dbr_pt_get();
 	sgt = attach->dmabuf->ops->map_dma_buf(attach, dir);
+	dbr_pt_leave(attach);
 	if (!IS_ERR_OR_NULL(sgt))
 		dmabuf_revoke_note_mapped(attach, true);
 	dbr_pt_put();
@@ -237,6 +305,7 @@ static noinline void dbr_pt_unmap(struct dma_buf_attachment *attach,
 	 */
 	dmabuf_revoke_note_mapped(attach, false);
 	attach->dmabuf->ops->unmap_dma_buf(attach, sgt, dir);
+	dbr_pt_leave(attach);
 	dbr_pt_put();
 }
 
@@ -245,20 +314,22 @@ static int dbr_pt_detach_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct dma_buf *dmabuf = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!dbr_track_nr_hooked() || dbr_pt_own_call(regs) ||
+	struct dma_buf_attachment *a = (void *)regs_get_kernel_argument(regs, 1);
+
+	if (!dbr_track_nr_hooked() || dbr_pt_inside(a) ||
 	    !dbr_track_hooked(dmabuf))
 		return 0;
-	return dbr_pt_redirect(regs, dbr_pt_detach);
+	return dbr_pt_redirect(regs, dbr_pt_detach, a);
 }
 
 static int dbr_pt_notify_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct dma_buf *dmabuf = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!dbr_track_nr_hooked() || dbr_pt_own_call(regs) ||
+	if (!dbr_track_nr_hooked() || dbr_pt_inside(dmabuf) ||
 	    !dbr_track_hooked(dmabuf))
 		return 0;
-	return dbr_pt_redirect(regs, dbr_pt_notify);
+	return dbr_pt_redirect(regs, dbr_pt_notify, dmabuf);
 }
 
 /* Only the probed exporter's maps come here; skip what we did not attach. */
@@ -266,18 +337,18 @@ static int dbr_pt_map_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct dma_buf_attachment *a = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!a || dbr_pt_own_call(regs) || !dbr_track_hooked(a->dmabuf))
+	if (!a || dbr_pt_inside(a) || !dbr_track_hooked(a->dmabuf))
 		return 0;
-	return dbr_pt_redirect(regs, dbr_pt_map);
+	return dbr_pt_redirect(regs, dbr_pt_map, a);
 }
 
 static int dbr_pt_unmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct dma_buf_attachment *a = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!a || dbr_pt_own_call(regs) || !dbr_track_hooked(a->dmabuf))
+	if (!a || dbr_pt_inside(a) || !dbr_track_hooked(a->dmabuf))
 		return 0;
-	return dbr_pt_redirect(regs, dbr_pt_unmap);
+	return dbr_pt_redirect(regs, dbr_pt_unmap, a);
 }
 
 static struct kprobe dbr_pt_kp_detach = {

@@ -438,8 +438,10 @@ enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_buffer_state, DBR_NS(DMABUF_REVOKE));
 
-/* Context: any (kprobe handlers); lock-free. @hooked: which flag. */
-static bool tbuf_flag_rcu(const struct dma_buf *dmabuf, bool hooked)
+enum { TB_GUARDED, TB_HOOKED, TB_BY_EXPORTER };
+
+/* Context: any (kprobe handlers); lock-free. @what: TB_*. */
+static bool tbuf_flag_rcu(const struct dma_buf *dmabuf, int what)
 {
 	struct dbr_tbuf *b;
 	bool ret = false;
@@ -447,7 +449,9 @@ static bool tbuf_flag_rcu(const struct dma_buf *dmabuf, bool hooked)
 	rcu_read_lock();
 	hash_for_each_possible_rcu(dbr_tbufs, b, node, (unsigned long)dmabuf) {
 		if (b->dmabuf == dmabuf) {
-			ret = hooked ? READ_ONCE(b->hooked) : b->guarded;
+			ret = what == TB_GUARDED ? b->guarded :
+			      what == TB_HOOKED ? READ_ONCE(b->hooked) :
+			      !READ_ONCE(b->hooked);
 			break;
 		}
 	}
@@ -461,13 +465,19 @@ static bool tbuf_flag_rcu(const struct dma_buf *dmabuf, bool hooked)
  */
 bool dbr_track_self_guarded(const struct dma_buf *dmabuf)
 {
-	return tbuf_flag_rcu(dmabuf, false);
+	return tbuf_flag_rcu(dmabuf, TB_GUARDED);
 }
 
 /* Is @dmabuf tracked by probe_track.c? Context: any; lock-free. */
 bool dbr_track_hooked(const struct dma_buf *dmabuf)
 {
-	return tbuf_flag_rcu(dmabuf, true);
+	return tbuf_flag_rcu(dmabuf, TB_HOOKED);
+}
+
+/* Does @dmabuf's exporter track it itself? Context: any; lock-free. */
+bool dbr_track_by_exporter(const struct dma_buf *dmabuf)
+{
+	return tbuf_flag_rcu(dmabuf, TB_BY_EXPORTER);
 }
 
 int dbr_track_nr_hooked(void)

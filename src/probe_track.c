@@ -155,6 +155,7 @@ static void dbr_pt_leave(const void *key)
 		if (READ_ONCE(s->task) == current && READ_ONCE(s->key) == key) {
 			atomic_dec(&dbr_pt_nslots);
 			WRITE_ONCE(s->key, NULL);
+			/* Pairs with the claimer's cmpxchg: key cleared first. */
 			smp_store_release(&s->task, NULL);
 			return;
 		}

@@ -5,6 +5,7 @@
 
 #include <linux/atomic.h>
 #include <linux/kobject.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
 
 #define DBR_HOOK_REASON_MAX 128
@@ -51,6 +52,7 @@ void dbr_kprobe_disarm(void);
 void dbr_kprobe_canary(void);
 void dbr_kprobe_canary_period(void);
 const char *dbr_kprobe_site(void);
+int dbr_register_one(struct kprobe *kp);
 unsigned long dbr_kprobe_missed(void);
 bool dbr_vfio_loaded(void);
 

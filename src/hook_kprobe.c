@@ -145,13 +145,16 @@ static int dbr_attach_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!dmabuf || !dbr_exporter_policy(dmabuf->exp_name, &policy) ||
 	    dbr_track_self_guarded(dmabuf))
 		return 0;
+	/* A tracking wrapper's own call: the hook decided already. */
+	if (dbr_ptrack_own_call(dmabuf))
+		return 0;
 
 	dbr_hot_inc(hits);
 	/* v7.1+ vfio-pci refuses callback-less importers itself. */
 	upstream = DBR_HAS_DMA_BUF_ATTACH_REVOCABLE &&
 		   !strcmp(dmabuf->exp_name, DBR_VFIO_EXPORTER);
 	if (!dbr_check(dmabuf, dev, ops, policy, upstream))
-		return 0;
+		return dbr_ptrack_attach(p == &dbr_kp_att, regs);
 	return dbr_refuse(regs);
 }
 
@@ -369,7 +372,7 @@ void dbr_kprobe_canary_period(void)
  * DBR_KPROBE_OFF_FTRACE says so: the registers there are still those of
  * the function's entry (the site is a 5-byte call/nop, nothing else ran).
  */
-static int dbr_register_one(struct kprobe *kp)
+int dbr_register_one(struct kprobe *kp)
 {
 	kprobe_opcode_t *addr;
 	int ret = register_kprobe(kp);
@@ -462,6 +465,7 @@ int dbr_kprobe_arm(void)
 		dbr_att_via_dyn ? "goes through dma_buf_dynamic_attach" :
 		"has it inlined: probed on its own");
 	dbr_canary_schedule();
+	dbr_ptrack_arm();
 	return 0;
 }
 
@@ -483,6 +487,8 @@ void dbr_kprobe_disarm(void)
 	WRITE_ONCE(dbr_kp_att_on, false);
 	WRITE_ONCE(dbr_kp_dyn_on, false);
 	mutex_unlock(&dbr_st_lock);
+	/* No attach is redirected to a tracking wrapper any more. */
+	dbr_ptrack_disarm();
 	/* Not armed any more: the canary neither runs nor queues itself. */
 	cancel_delayed_work_sync(&dbr_canary_work);
 	synchronize_rcu_tasks();

@@ -7,6 +7,7 @@
  *   registry.c  classification, ops cache, registration, check_attach
  *   track.c     tracked buffers and attachments, revocation state
  *   learn.c     importers the watchdog saw ignoring a revoke (learn=)
+ *   probe_track.c  tracking guarded exporters' buffers through the hook
  *   sysfs.c     /sys/kernel/dmabuf_revoke: version and counters
  *   debugfs.c   /sys/kernel/debug/dmabuf_revoke: live tables
  *   events.c    the ring of the last DBR_EVENTS_MAX events (debugfs events)
@@ -90,7 +91,19 @@ void dbr_learn_show(struct seq_file *m);
 /* track.c */
 void dbr_track_show(struct seq_file *m);
 bool dbr_track_self_guarded(const struct dma_buf *dmabuf);
+bool dbr_track_hooked(const struct dma_buf *dmabuf);
+bool dbr_track_by_exporter(const struct dma_buf *dmabuf);
+int dbr_track_nr_hooked(void);
+bool dbr_track_hook_attach(struct dma_buf_attachment *attach);
+bool dbr_track_hook_detach(struct dma_buf_attachment *attach);
 void dbr_track_exit(void);
+
+/* probe_track.c */
+struct pt_regs;
+bool dbr_ptrack_own_call(const struct dma_buf *dmabuf);
+int dbr_ptrack_attach(bool legacy, struct pt_regs *regs);
+void dbr_ptrack_arm(void);
+void dbr_ptrack_disarm(void);
 
 /* sysfs.c, debugfs.c */
 int dbr_sysfs_init(void);

@@ -55,6 +55,7 @@ struct dbr_tbuf {
 	char exp_name[DBR_NAME_MAX];
 	size_t size;
 	bool guarded;
+	bool hooked;	/* tracked by probe_track.c, not by its exporter */
 	bool revoked;
 	unsigned int stale;
 	struct list_head atts;
@@ -62,6 +63,8 @@ struct dbr_tbuf {
 
 static DEFINE_HASHTABLE(dbr_tbufs, 6);
 static DEFINE_SPINLOCK(dbr_track_lock);
+/* Hooked buffers in the table: probe handlers return at once while 0. */
+static atomic_t dbr_nr_hooked = ATOMIC_INIT(0);
 
 static unsigned int stale_timeout_ms = 1000;
 static void dbr_watchdog_fn(struct work_struct *work);
@@ -470,24 +473,142 @@ enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf)
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_buffer_state, DBR_NS(DMABUF_REVOKE));
 
+enum { TB_GUARDED, TB_HOOKED, TB_BY_EXPORTER };
+
+/* Context: any (kprobe handlers); lock-free. @what: TB_*. */
+static bool tbuf_flag_rcu(const struct dma_buf *dmabuf, int what)
+{
+	struct dbr_tbuf *b;
+	bool ret = false;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(dbr_tbufs, b, node, (unsigned long)dmabuf) {
+		if (b->dmabuf == dmabuf) {
+			ret = what == TB_GUARDED ? b->guarded :
+			      what == TB_HOOKED ? READ_ONCE(b->hooked) :
+			      !READ_ONCE(b->hooked);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
 /*
  * The hook leaves alone buffers whose exporter applies the check itself.
  * Context: any (the kprobe handler); lock-free.
  */
 bool dbr_track_self_guarded(const struct dma_buf *dmabuf)
 {
-	struct dbr_tbuf *b;
-	bool guarded = false;
+	return tbuf_flag_rcu(dmabuf, TB_GUARDED);
+}
 
-	rcu_read_lock();
-	hash_for_each_possible_rcu(dbr_tbufs, b, node, (unsigned long)dmabuf) {
-		if (b->dmabuf == dmabuf) {
-			guarded = b->guarded;
-			break;
+/* Is @dmabuf tracked by probe_track.c? Context: any; lock-free. */
+bool dbr_track_hooked(const struct dma_buf *dmabuf)
+{
+	return tbuf_flag_rcu(dmabuf, TB_HOOKED);
+}
+
+/* Does @dmabuf's exporter track it itself? Context: any; lock-free. */
+bool dbr_track_by_exporter(const struct dma_buf *dmabuf)
+{
+	return tbuf_flag_rcu(dmabuf, TB_BY_EXPORTER);
+}
+
+int dbr_track_nr_hooked(void)
+{
+	return atomic_read(&dbr_nr_hooked);
+}
+
+/**
+ * dbr_track_hook_attach() - record an attach probe_track.c saw succeed
+ * @attach: an attachment to a guarded exporter's buffer
+ *
+ * The buffer is tracked from its first such attachment to its last
+ * detach (dbr_track_hook_detach()) unless its exporter tracks it itself.
+ *
+ * Context: process; may sleep.
+ * Return: true if @attach is now in the table as a hooked one.
+ */
+bool dbr_track_hook_attach(struct dma_buf_attachment *attach)
+{
+	struct dma_buf *dmabuf = attach->dmabuf;
+	struct dbr_tbuf *nb, *b;
+	struct dbr_tatt *a;
+	const char *reason;
+	bool ret = false;
+
+	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!nb || !a)
+		goto out;
+	nb->dmabuf = dmabuf;
+	nb->size = dmabuf->size;
+	nb->hooked = true;
+	strscpy(nb->exp_name, dmabuf->exp_name ?: "?", sizeof(nb->exp_name));
+	INIT_LIST_HEAD(&nb->atts);
+	a->attach = attach;
+	a->class = dbr_classify_importer(attach->importer_ops, &reason, a->cb,
+					  sizeof(a->cb));
+	strscpy(a->dev, attach->dev ? dev_name(attach->dev) : "?", sizeof(a->dev));
+
+	spin_lock(&dbr_track_lock);
+	b = tbuf_find(dmabuf);
+	if (!b) {
+		b = nb;
+		nb = NULL;
+		hash_add_rcu(dbr_tbufs, &b->node, (unsigned long)dmabuf);
+		atomic_inc(&dbr_nr_hooked);
+	}
+	if (b->hooked && !tatt_find(b, attach)) {
+		list_add_tail(&a->node, &b->atts);
+		a = NULL;
+		ret = true;
+	}
+	spin_unlock(&dbr_track_lock);
+out:
+	kfree(nb);
+	kfree(a);
+	return ret;
+}
+
+/**
+ * dbr_track_hook_detach() - record a detach probe_track.c saw coming
+ * @attach: an attachment of a hooked buffer, not detached yet
+ *
+ * The buffer leaves the table with its last recorded attachment.
+ *
+ * Context: process.
+ * Return: true if @attach was in the table.
+ */
+bool dbr_track_hook_detach(struct dma_buf_attachment *attach)
+{
+	struct dbr_tatt *a = NULL;
+	struct dbr_tbuf *b;
+	bool found;
+
+	spin_lock(&dbr_track_lock);
+	b = tbuf_find(attach->dmabuf);
+	if (b && b->hooked) {
+		a = tatt_find(b, attach);
+		if (a) {
+			if (a->stale_since)
+				tatt_unstale(b, a, "detached", true);
+			list_del(&a->node);
 		}
 	}
-	rcu_read_unlock();
-	return guarded;
+	if (b && b->hooked && list_empty(&b->atts)) {
+		hash_del_rcu(&b->node);
+		atomic_dec(&dbr_nr_hooked);
+	} else {
+		b = NULL;
+	}
+	spin_unlock(&dbr_track_lock);
+	if (b)
+		tbuf_free(b);
+	found = a;
+	kfree(a);
+	return found;
 }
 
 /* debugfs "buffers": one line per buffer, one indented line per attachment. */

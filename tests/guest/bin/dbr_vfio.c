@@ -34,6 +34,14 @@
  *   --late MODE
  *		after --then, import the buffer again in MODE through a new
  *		importer file: late_attach_err=, late_*
+ *   --hang MS	with --revoke reset and a mapped import (7.2+ vfio-pci waits
+ *		for every unmap): reset in a child process; wait up to MS ms
+ *		for the shim's watchdog to name the holder (counters/
+ *		stale_named moves): hang_named=, hang_named_ms=,
+ *		hang_blocked= (the reset had not returned then); release the
+ *		import from this process: hang_release_err=; wait up to 10 s
+ *		for the reset: hang_reset_done=, hang_reset_ms=, revoke_err=
+ *		(a reset still blocked is left behind, the exit is 0)
  *   --bdf BDF	the device to use (must be bound to vfio-pci)
  *   dbr_vfio hold [--novfio] [--bdf BDF]
  *	hold live objects of every module until stdin closes (suite
@@ -69,6 +77,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +87,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/pci_regs.h>
@@ -99,7 +109,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: dbr_vfio info|bind|unbind [--bdf BDF]\n"
 		"       dbr_vfio run MODE [--revoke reset|command|close|none] [--nomap] [--nopci]\n"
-		"                [--exec CMD] [--then CMD] [--late MODE] [--bdf BDF]\n"
+		"                [--exec CMD] [--then CMD] [--late MODE] [--hang MS] [--bdf BDF]\n"
 		"       dbr_vfio hold [--novfio] [--bdf BDF]\n"
 		"MODE: legacy | stub | nocb | compliant | none\n");
 	return 2;
@@ -496,10 +506,90 @@ static int open_importer(void)
 	return fd;
 }
 
+#define STALE_NAMED "/sys/kernel/dmabuf_revoke/counters/stale_named"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static long stale_named(void)
+{
+	char buf[32];
+
+	return strtol(sysfs_read(STALE_NAMED, buf, sizeof(buf)), NULL, 10);
+}
+
+/*
+ * --hang: VFIO_DEVICE_RESET in a child while @id stays mapped, release @id
+ * from here once the watchdog named it (or after @ms); the reset's errno,
+ * or -1 if it was still blocked after 10 s more.
+ */
+static int reset_held(struct vfio *v, int imp, unsigned int id, long ms)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	long t0, n0 = stale_named(), named = -1;
+	int p[2], err = -1, blocked;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	t0 = now_ms();
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		/*
+		 * The import is released by the parent, not by our exit; and
+		 * a reset blocked for good must not hold the reader's pipe.
+		 */
+		close(imp);
+		if (dup2(open("/dev/null", O_WRONLY), 1) < 0 || dup2(1, 2) < 0)
+			_exit(1);
+		err = ioctl(v->device, VFIO_DEVICE_RESET) ? errno : 0;
+		if (write(p[1], &err, sizeof(err)) != sizeof(err))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	while (now_ms() - t0 < ms) {
+		if (stale_named() > n0) {
+			named = now_ms() - t0;
+			break;
+		}
+		if (poll(&pfd, 1, 20) > 0)
+			break;		/* the reset returned */
+	}
+	blocked = poll(&pfd, 1, 0) == 0;
+	printf("hang_named=%d\n", named >= 0);
+	if (named >= 0)
+		printf("hang_named_ms=%ld\n", named);
+	printf("hang_blocked=%d\n", blocked);
+	printf("hang_release_err=%s\n",
+	       ename(ioctl(imp, DBR_IMP_RELEASE, &id) ? errno : 0));
+	t0 = now_ms();
+	if (poll(&pfd, 1, 10000) > 0 &&
+	    read(p[0], &err, sizeof(err)) == sizeof(err)) {
+		printf("hang_reset_done=1\nhang_reset_ms=%ld\n", now_ms() - t0);
+		waitpid(pid, NULL, 0);
+	} else {
+		printf("hang_reset_done=0\n");
+		err = -1;
+	}
+	close(p[0]);
+	return err;
+}
+
 static int cmd_run(int argc, char **argv, const char *bdf)
 {
 	const char *revoke = "reset", *exec_cmd = NULL, *then_cmd = NULL;
 	int mode, late = -1, nomap = 0, nopci = 0, imp = -1, buf, i, err;
+	long hang = 0;
 	unsigned int id = 0;
 	struct vfio v = { 0 };
 
@@ -514,6 +604,10 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 			revoke = argv[++i];
 			if (strcmp(revoke, "reset") && strcmp(revoke, "command") &&
 			    strcmp(revoke, "close") && strcmp(revoke, "none"))
+				return usage();
+		} else if (i + 1 < argc && !strcmp(argv[i], "--hang")) {
+			hang = strtol(argv[++i], NULL, 10);
+			if (hang <= 0)
 				return usage();
 		} else if (i + 1 < argc && !strcmp(argv[i], "--exec")) {
 			exec_cmd = argv[++i];
@@ -559,7 +653,14 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 
 	printf("revoke=%s\n", revoke);
 	err = 0;
-	if (!strcmp(revoke, "reset")) {
+	if (!strcmp(revoke, "reset") && hang && id) {
+		err = reset_held(&v, imp, id, hang);
+		id = 0;		/* released */
+		if (err < 0) {
+			printf("revoke_err=BLOCKED\n");
+			return 0;
+		}
+	} else if (!strcmp(revoke, "reset")) {
 		err = ioctl(v.device, VFIO_DEVICE_RESET) ? errno : 0;
 	} else if (!strcmp(revoke, "command")) {
 		err = cfg_command(&v, 0);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck.sh: shellcheck (-x, severity warning and up) on every shell
+# Run shellcheck (-x, severity warning and up) on every shell
 # script of the tree, the bash completion included. Infos (word splitting
 # in the guest's busybox scripts, mostly on purpose) are not failures.
 . "$(dirname "$0")/lib.sh"

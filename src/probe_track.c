@@ -40,8 +40,10 @@
  * the buffer is alive meanwhile, and nothing here holds a reference.
  *
  * Returning into the wrapper after a sleep in the original function needs
- * our text: disarm waits for every wrapper to return (dbr_pt_inflight,
- * between two RCU-tasks grace periods for the instructions around it).
+ * our text: the redirecting handler takes a module reference the wrapper
+ * drops when the original returns (rmmod meanwhile: "in use", no unbounded
+ * wait at unload), and disarm's RCU-tasks grace period covers the few
+ * instructions from there back to the caller.
  *
  * x86-64 only (where the redirect is tested). Elsewhere nothing is
  * redirected and only buffers whose exporter calls us are tracked.
@@ -55,7 +57,6 @@
 #include <linux/mutex.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
-#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include "hook.h"
@@ -81,8 +82,6 @@ MODULE_PARM_DESC(track_guarded,
 #define DBR_PT_NOTIFY "dma_buf_move_notify"
 #endif
 
-/* Wrappers running now, and who waits for them at disarm. */
-static atomic_t dbr_pt_inflight = ATOMIC_INIT(0);
 static bool dbr_pt_armed;
 /* Attachments recorded here; the detach/notify probes are on while > 0. */
 static atomic_t dbr_pt_users = ATOMIC_INIT(0);
@@ -176,15 +175,14 @@ bool dbr_ptrack_own_call(const struct dma_buf *dmabuf)
 	return DBR_PT_SUPPORTED && dbr_pt_inside(dmabuf);
 }
 
-static void dbr_pt_get(void)
-{
-	atomic_inc(&dbr_pt_inflight);
-}
-
+/*
+ * The wrapper is done with the original: drop the module reference its
+ * redirect took. Our text is still needed to return, which disarm's
+ * RCU-tasks grace period covers.
+ */
 static void dbr_pt_put(void)
 {
-	if (atomic_dec_and_test(&dbr_pt_inflight))
-		wake_up_var(&dbr_pt_inflight);
+	module_put(THIS_MODULE);
 }
 
 static void dbr_pt_post(struct kprobe *p, struct pt_regs *regs,
@@ -197,6 +195,16 @@ static int dbr_pt_redirect(struct pt_regs *regs, void *to, const void *key)
 {
 	if (!dbr_pt_claim(key))
 		return 0;	/* not recorded: the call goes on as it is */
+	/*
+	 * A wrapper may sleep in the original (an exporter's op): a module
+	 * reference, so rmmod says "in use" meanwhile instead of an unload
+	 * waiting for it. Atomic, no lock: fine in a handler. Refused once
+	 * we are going: then the call is not recorded.
+	 */
+	if (!try_module_get(THIS_MODULE)) {
+		dbr_pt_leave(key);
+		return 0;
+	}
 	instruction_pointer_set(regs, (unsigned long)to);
 	return 1;
 }
@@ -212,7 +220,6 @@ dbr_pt_attach(struct dma_buf *dmabuf, struct device *dev,
 {
 	struct dma_buf_attachment *attach;
 
-	dbr_pt_get();
 	attach = dma_buf_dynamic_attach(dmabuf, dev, ops, priv);
 	dbr_pt_leave(dmabuf);
 	if (!IS_ERR(attach) && dbr_track_hook_attach(attach)) {
@@ -228,7 +235,6 @@ dbr_pt_attach_legacy(struct dma_buf *dmabuf, struct device *dev)
 {
 	struct dma_buf_attachment *attach;
 
-	dbr_pt_get();
 	attach = dma_buf_attach(dmabuf, dev);
 	dbr_pt_leave(dmabuf);
 	if (!IS_ERR(attach) && dbr_track_hook_attach(attach)) {
@@ -262,7 +268,6 @@ int dbr_ptrack_attach(bool legacy, struct pt_regs *regs)
 static noinline void dbr_pt_detach(struct dma_buf *dmabuf,
 				   struct dma_buf_attachment *attach)
 {
-	dbr_pt_get();
 	if (attach && attach->dmabuf == dmabuf &&
 	    dbr_track_hook_detach(attach))
 		dbr_pt_users_dec();
@@ -273,7 +278,6 @@ static noinline void dbr_pt_detach(struct dma_buf *dmabuf,
 
 static noinline void dbr_pt_notify(struct dma_buf *dmabuf)
 {
-	dbr_pt_get();
 	/* Before the importers hear it: the watchdog times from here. */
 	dmabuf_revoke_note_revoking(dmabuf);
 	dbr_dma_buf_notify(dmabuf);
@@ -286,7 +290,6 @@ dbr_pt_map(struct dma_buf_attachment *attach, enum dma_data_direction dir)
 {
 	struct sg_table *sgt;
 
-	dbr_pt_get();
 	sgt = attach->dmabuf->ops->map_dma_buf(attach, dir);
 	dbr_pt_leave(attach);
 	if (!IS_ERR_OR_NULL(sgt))
@@ -299,7 +302,6 @@ static noinline void dbr_pt_unmap(struct dma_buf_attachment *attach,
 				  struct sg_table *sgt,
 				  enum dma_data_direction dir)
 {
-	dbr_pt_get();
 	/*
 	 * Before the exporter hears it: vfio-pci's revoke may complete, and
 	 * restore the buffer (another notify), as soon as it does.
@@ -579,14 +581,9 @@ void dbr_ptrack_disarm(void)
 	dbr_pt_detach_on = false;
 	unregister_module_notifier(&dbr_pt_module_nb);
 	/*
-	 * A task redirected before the probes went has counted itself in
-	 * before its first voluntary sleep; one that counted itself out may
-	 * still be on its way back through our text.
+	 * At unload no wrapper holds its reference any more (or rmmod would
+	 * have failed), but one that dropped it may still be on its way
+	 * back through our text, as may a caller of the refusal stub.
 	 */
-	synchronize_rcu_tasks();
-	while (!wait_var_event_timeout(&dbr_pt_inflight,
-				       !atomic_read(&dbr_pt_inflight), 10 * HZ))
-		pr_warn("unload waits for %d call(s) into an exporter through our tracking wrappers\n",
-			atomic_read(&dbr_pt_inflight));
 	synchronize_rcu_tasks();
 }

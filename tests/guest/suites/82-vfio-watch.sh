@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # V_*, B_*: set by eval of a test program's key=value lines
 # Tracking a real vfio-pci dma-buf (BAR0 of the edu device) without
 # vfio-pci's cooperation (src/probe_track.c), and the stale-mapping watchdog
 # on it: on 7.2+ vfio-pci's revoke waits, with no bound, for every mapping
@@ -20,7 +21,7 @@ have HAVE_DMA_BUF_INVALIDATE_MAPPINGS && NOTIFY=dma_buf_invalidate_mappings ||
 if ! have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
 	kind=noexport; ktap_plan 6
 elif have HAVE_DMA_BUF_INVALIDATE_MAPPINGS; then
-	kind=wait; ktap_plan 27
+	kind='wait'; ktap_plan 27
 else
 	kind=nowait; ktap_plan 27
 fi

@@ -549,7 +549,7 @@ bool dbr_track_hook_attach(struct dma_buf_attachment *attach)
 	INIT_LIST_HEAD(&nb->atts);
 	a->attach = attach;
 	a->class = dbr_classify_importer(attach->importer_ops, &reason, a->cb,
-					  sizeof(a->cb));
+					  sizeof(a->cb), NULL);
 	strscpy(a->dev, attach->dev ? dev_name(attach->dev) : "?", sizeof(a->dev));
 
 	spin_lock(&dbr_track_lock);

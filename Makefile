@@ -2,7 +2,7 @@
 # dmabuf-revoke top-level Makefile.
 #
 #   make KDIR=<kernel headers>   build the modules for one kernel (DKMS does this)
-#   make demo                    boot the default kernel (7.0) and show the modules
+#   make demo                    boot the default kernel (7.3) and show the modules
 #   make check [KERNELS="7.0 7.2"]  host unit tests + guest suite on the kernel matrix
 #   make bench [KERNELS="7.3"]  what the shim costs per kernel (build/bench/)
 #   make unit                    host unit tests only

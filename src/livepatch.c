@@ -59,6 +59,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
+#include <linux/unaligned.h>
 #include <linux/slab.h>
 
 #include "dmabuf_revoke.h"
@@ -184,6 +185,26 @@ out_file:
 #define DBR_NT_GNU_BUILD_ID 3
 
 /*
+ * @n bytes at @p equal @want (@n >= sizeof(long))? Read without KASAN's
+ * checks: a module's read-only data has the redzones of its globals in
+ * between (a memcmp() over it is a global-out-of-bounds report, the debug
+ * kernel showed). Word loads; x86 takes them unaligned.
+ */
+static bool dbr_lp_equal_nocheck(const u8 *p, const u8 *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + sizeof(long) <= n; i += sizeof(long))
+		if (READ_ONCE_NOCHECK(*(const unsigned long *)(p + i)) !=
+		    get_unaligned((const unsigned long *)(want + i)))
+			return false;
+	/* The tail: the last word, overlapping the one before. */
+	i = n - sizeof(long);
+	return READ_ONCE_NOCHECK(*(const unsigned long *)(p + i)) ==
+	       get_unaligned((const unsigned long *)(want + i));
+}
+
+/*
  * Does @mod carry the build-id note of the vfio-pci-core.ko we were built
  * against? Same BTF can still mean other code (a point release that changed
  * a body, no type). Debian has no CONFIG_STACKTRACE_BUILD_ID, so
@@ -209,7 +230,8 @@ static bool dbr_lp_has_build_id(struct module *mod)
 	memcpy(note.id, dbr_lp_want_id, sizeof(note.id));
 	/* Notes are 4-byte aligned. */
 	for (off = 0; off + sizeof(note) <= ro->size; off += 4)
-		if (!memcmp((u8 *)ro->base + off, &note, sizeof(note)))
+		if (dbr_lp_equal_nocheck((u8 *)ro->base + off, (u8 *)&note,
+					 sizeof(note)))
 			return true;
 	return false;
 }

@@ -218,7 +218,7 @@ purged_boot_files() {
 
 suite_deb() {
 	local t
-	ktap_plan 28
+	ktap_plan 29
 	snapshot /tmp/before.deb
 	t=$(date +%s)
 	if run_logged /tmp/apt.log apt-get install -y --no-install-recommends \

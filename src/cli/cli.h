@@ -74,6 +74,8 @@ int parse_common(struct ctx *c, int argc, char **argv, const char *help,
 
 /* cmd_knobs.c: write a knob (module parameter), explaining a failure. */
 int knob_set(const struct ctx *c, const char *knob, const char *value);
+/* A comma-separated knob, one entry a line (or a JSON list under --json). */
+int knob_list_show(const struct ctx *c, const char *knob);
 
 /* Commands: each parses its own argv (argv[0] is the command name). */
 int cmd_status(struct ctx *c, int argc, char **argv);

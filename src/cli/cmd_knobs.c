@@ -230,7 +230,7 @@ static bool csv_has(const char *csv, const char *entry)
 	return false;
 }
 
-static int list_show(const struct ctx *c, const char *list)
+int knob_list_show(const struct ctx *c, const char *list)
 {
 	char buf[LIST_BUF];
 	const char *p;
@@ -318,7 +318,7 @@ static int cmd_list_knob(struct ctx *c, int argc, char **argv, const char *help)
 	if (optind < argc)
 		return usage_error(list, "%s %s: unexpected '%s'", list, sub, argv[optind]);
 	if (!strcmp(sub, "list"))
-		return list_show(c, list);
+		return knob_list_show(c, list);
 	ret = require_shim(c);
 	return ret ? ret : knob_set(c, list, "");
 }

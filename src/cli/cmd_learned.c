@@ -12,7 +12,6 @@
 #include "cli.h"
 #include "json.h"
 
-#define LEARNED_BUF 8192
 
 static const char learned_help[] =
 	"Usage: " PROG " learned list [--json]\n"
@@ -26,38 +25,6 @@ static const char learned_help[] =
 	"\n"
 	"Exit: 0 ok, 1 the kernel refused, 2 usage error, 3 dmabuf_revoke not loaded\n"
 	"(or a kernel without learning).\n";
-
-static int learned_show(const struct ctx *c)
-{
-	char buf[LEARNED_BUF];
-	const char *p;
-	struct json j;
-	int ret;
-
-	ret = require_shim(c);
-	if (ret)
-		return ret;
-	ret = ctx_read(c, buf, sizeof(buf), P_PARAMS "/learned");
-	if (ret) {
-		err_msg("cannot read learned: %s", strerror(-ret));
-		return ret == -EACCES ? EXIT_FAIL : EXIT_UNAVAIL;
-	}
-	if (c->json) {
-		json_init(&j, stdout);
-		json_begin_obj(&j, NULL);
-		json_list(&j, "learned", buf);
-		json_end_obj(&j);
-		json_finish(&j);
-		return EXIT_OK;
-	}
-	for (p = buf; *p;) {
-		size_t m = strcspn(p, ",");
-
-		printf("%.*s\n", (int)m, p);
-		p += m + (p[m] == ',');
-	}
-	return EXIT_OK;
-}
 
 int cmd_learned(struct ctx *c, int argc, char **argv)
 {
@@ -75,7 +42,7 @@ int cmd_learned(struct ctx *c, int argc, char **argv)
 	if (optind < argc)
 		return usage_error("learned", "learned %s: unexpected '%s'", sub, argv[optind]);
 	if (!strcmp(sub, "list"))
-		return learned_show(c);
+		return knob_list_show(c, "learned");
 	if (c->json)
 		return usage_error("learned", "learned clear has no --json output");
 	ret = require_shim(c);

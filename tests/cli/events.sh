@@ -11,38 +11,8 @@ cleanup() { [ -n "$FPID" ] && kill "$FPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 R=$T/root
 D=$R/sys/kernel/debug/dmabuf_revoke
-N=0 FAILED=0
-export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1
-
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-fail() {
-	N=$((N + 1)); FAILED=1; echo "not ok $N - $1"
-	echo "# rc=${RC:-} stdout: $(head -c 600 <<<"${OUT:-}" | tr '\n' '|')"
-	echo "# stderr: $(head -c 600 <<<"${ERR:-}" | tr '\n' '|')"
-}
-check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
-run() {
-	OUT=$(DMABUF_REVOKE_SYSROOT=$R "$CLI" "$@" 2>"$T/err")
-	RC=$?
-	ERR=$(cat "$T/err")
-}
-# t NAME RC [out|err PATTERN] -- ARGS...
-t() {
-	local name=$1 want=$2 where='' pat=''
-	shift 2
-	if [ "$1" != -- ]; then where=$1 pat=$2; shift 2; fi
-	shift
-	run "$@"
-	local good=1
-	[ "$RC" = "$want" ] || good=0
-	if [ -n "$where" ]; then
-		if [ "$where" = out ]; then grep -qE -- "$pat" <<<"$OUT" || good=0
-		else grep -qE -- "$pat" <<<"$ERR" || good=0; fi
-	fi
-	grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' <<<"$ERR" && good=0
-	if [ $good = 1 ]; then ok "$name"; else fail "$name"; fi
-}
-jq_py() { python3 -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" <<<"$OUT"; }
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 mk_loaded() {
 	rm -rf "$R"

@@ -108,7 +108,7 @@ for k in $kernels; do
 	sed -n 's/^profile: //p' "$res/bench.out" >"$out/$n-profile.txt"
 	[ -s "$out/$n-profile.txt" ] || rm -f "$out/$n-profile.txt"
 	{
-		echo "# ratio,CASE,a_ns,ns,ratio,min,max,rounds | ns,KEY,a,b,c,d (median ns/op) | raw,KEY,CONFIG,ROUND,ns"
+		echo "# ratio,CASE,a_ns,ns,ratio,min,max,rounds | ns,KEY,a,b,c,d,e (median ns/op) | raw,KEY,CONFIG,ROUND,ns"
 		sed -n 's/^csv://p' "$res/bench.out"
 	} >"$out/$n.csv"
 	cat "$out/$n.txt"

@@ -8,7 +8,9 @@
  *
  * Buffers are plain pages. Guarded buffers ask the dmabuf_revoke registry
  * at attach whether the importer is revocable; unguarded ones do not, like
- * vfio-pci. Pin-capable buffers have pin/unpin ops, others none.
+ * vfio-pci. Pin-capable buffers have pin/unpin ops, others none. Buffers
+ * tell the shim's tracking about attach, map and revoke, unless created
+ * DBR_EXP_UNTRACKED: then, like vfio-pci's, they are tracked by the hook.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -134,7 +136,8 @@ static int dbr_exp_attach(struct dma_buf *dmabuf,
 	spin_unlock(&buf->lock);
 	dma_resv_unlock(dmabuf->resv);
 
-	dmabuf_revoke_note_attach(attach);
+	if (buf->tracked)
+		dmabuf_revoke_note_attach(attach);
 	return 0;
 }
 
@@ -144,7 +147,8 @@ static void dbr_exp_detach(struct dma_buf *dmabuf,
 	struct dbr_exp_buf *buf = dmabuf->priv;
 	struct dbr_exp_attach *a = attach->priv;
 
-	dmabuf_revoke_note_detach(attach);
+	if (buf->tracked)
+		dmabuf_revoke_note_detach(attach);
 
 	/* An importer that detaches still mapped or pinned is buggy. */
 	if (a->maps || a->pins)
@@ -221,7 +225,7 @@ static struct sg_table *dbr_exp_map(struct dma_buf_attachment *attach,
 	if (first)
 		buf->nr_mapped++;
 	spin_unlock(&buf->lock);
-	if (first)
+	if (first && buf->tracked)
 		dmabuf_revoke_note_mapped(attach, true);
 	return sgt;
 
@@ -251,7 +255,7 @@ static void dbr_exp_unmap(struct dma_buf_attachment *attach,
 		last = true;
 	}
 	spin_unlock(&buf->lock);
-	if (last)
+	if (last && buf->tracked)
 		dmabuf_revoke_note_mapped(attach, false);
 	wake_up_all(&buf->unmap_wq);
 }
@@ -408,6 +412,10 @@ static long dbr_exp_create(struct dbr_exp_create __user *uarg)
 				    args.flags & ~DBR_EXP_FLAGS_ALL);
 		return -EINVAL;
 	}
+	if ((args.flags & DBR_EXP_GUARDED) && (args.flags & DBR_EXP_UNTRACKED)) {
+		pr_warn_ratelimited("create: DBR_EXP_GUARDED needs the shim's tracking: not with DBR_EXP_UNTRACKED\n");
+		return -EINVAL;
+	}
 
 	buf = dbr_exp_alloc_buf(args.size, args.flags);
 	if (!buf)
@@ -427,11 +435,14 @@ static long dbr_exp_create(struct dbr_exp_create __user *uarg)
 	/* From here on, dma_buf_put() frees buf through release. */
 	buf->dmabuf = dmabuf;
 
-	ret = dmabuf_revoke_track_buffer(dmabuf,
-					 args.flags & DBR_EXP_GUARDED);
-	if (ret)
-		goto err_put;
-	buf->tracked = true;
+	/* Untracked: left to the hook, which tracks it like vfio-pci's. */
+	if (!(args.flags & DBR_EXP_UNTRACKED)) {
+		ret = dmabuf_revoke_track_buffer(dmabuf,
+						 args.flags & DBR_EXP_GUARDED);
+		if (ret)
+			goto err_put;
+		buf->tracked = true;
+	}
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
@@ -523,7 +534,8 @@ static long dbr_exp_revoke(struct dbr_exp_revoke __user *uarg)
 	WRITE_ONCE(buf->revoked, true);
 	args.notified = dbr_exp_count_notified(dmabuf);
 	/* From here the shim times every mapping until it goes (watchdog). */
-	dmabuf_revoke_note_revoking(dmabuf);
+	if (buf->tracked)
+		dmabuf_revoke_note_revoking(dmabuf);
 	dbr_dma_buf_notify(dmabuf);
 	dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP, false,
 			      MAX_SCHEDULE_TIMEOUT);
@@ -540,7 +552,8 @@ static long dbr_exp_revoke(struct dbr_exp_revoke __user *uarg)
 	buf->stale = args.stale;
 	buf->revokes++;
 	spin_unlock(&buf->lock);
-	dmabuf_revoke_note_revoke(dmabuf, args.stale);
+	if (buf->tracked)
+		dmabuf_revoke_note_revoke(dmabuf, args.stale);
 	mutex_unlock(&buf->revoke_lock);
 
 	if (copy_to_user(uarg, &args, sizeof(args)))
@@ -566,7 +579,8 @@ static long dbr_exp_restore(s32 __user *uarg)
 	dma_resv_lock(dmabuf->resv, NULL);
 	WRITE_ONCE(buf->revoked, false);
 	dma_resv_unlock(dmabuf->resv);
-	dmabuf_revoke_note_restore(dmabuf);
+	if (buf->tracked)
+		dmabuf_revoke_note_restore(dmabuf);
 	mutex_unlock(&buf->revoke_lock);
 
 	dma_buf_put(dmabuf);

@@ -31,8 +31,8 @@
  *   dma_buf_move_notify() (before)
  *	calls on a buffer tracked here. These probes are enabled only while
  *	an attachment is tracked here (enabled by the attach wrapper before
- *	it returns the attachment, disabled from a work item once the last
- *	one is gone): other exporters pay nothing for them until a guarded
+ *	it returns the attachment, disabled from a work item a second after
+ *	the last one is gone): other exporters pay nothing for them until a guarded
  *	exporter's buffer is attached, then one RCU hash lookup per call
  *
  * A tracked buffer lives from its first recorded attach to its last
@@ -415,16 +415,18 @@ static void dbr_pt_off_fn(struct work_struct *w)
 	mutex_unlock(&dbr_pt_lock);
 }
 
-static DECLARE_WORK(dbr_pt_off_work, dbr_pt_off_fn);
+static DECLARE_DELAYED_WORK(dbr_pt_off_work, dbr_pt_off_fn);
 
 /*
- * Off from a work item: the detach path patches no text, and a detach
- * followed by a new import does not turn the probes off and on again.
+ * Off from a work item, a second after the last detach: the detach path
+ * patches no text, and an importer that detaches and imports again (a
+ * loop of them: bench configuration e) does not turn the probes off and
+ * on each time (ftrace text patching, milliseconds under TCG).
  */
 static void dbr_pt_users_dec(void)
 {
 	if (atomic_dec_and_test(&dbr_pt_users))
-		queue_work(dbr_wq, &dbr_pt_off_work);
+		mod_delayed_work(dbr_wq, &dbr_pt_off_work, HZ);
 }
 
 /*
@@ -572,7 +574,7 @@ void dbr_ptrack_disarm(void)
 		if (s->ops)
 			dbr_pt_ops_clear(s);
 	mutex_unlock(&dbr_pt_lock);
-	cancel_work_sync(&dbr_pt_off_work);
+	cancel_delayed_work_sync(&dbr_pt_off_work);
 	if (dbr_pt_notify_on)
 		unregister_kprobe(&dbr_pt_kp_notify);
 	if (dbr_pt_detach_on)

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmabuf_revoke tracking: the buffers exporters tell us about, their
+ * dmabuf_revoke tracking: the buffers of guarded exporters, their
  * attachments (class, mapped or not) and whether they are revoked. This is
  * what the debugfs "buffers" table shows and what lets an importer learn
  * that the mapping it holds belongs to a revoked buffer.
  *
- * Exporters call in from attach/detach (may sleep) and from map/unmap and
+ * One table, one set of recorders, two ways in: probe_track.c's wrappers
+ * for exporters that do not call us (vfio-pci; the test exporter's
+ * DBR_EXP_UNTRACKED buffers), and the exported API below for an exporter
+ * that does (the test exporter by default; where the hook cannot redirect:
+ * the livepatch backend, other architectures). The API's functions are
+ * the recorders the wrappers call.
+ *
+ * Recorders run from attach/detach (may sleep) and from map/unmap and
  * revoke with the buffer's resv held; one spinlock covers the table. The
  * kprobe handler only asks whether a buffer is self-guarded: it walks the
  * buffer hash under RCU, without the lock (a sleeping lock on PREEMPT_RT).
@@ -154,6 +161,120 @@ static void tatt_unstale(struct dbr_tbuf *b, struct dbr_tatt *a,
 	a->warned = 0;
 }
 
+/*
+ * One table, two feeders: exporters that call the API below (the test
+ * exporter) and probe_track.c for those that do not (vfio-pci), through
+ * dbr_track_hook_attach()/_detach() and the same note_* calls. These two
+ * make every row either way.
+ */
+static struct dbr_tbuf *tbuf_new(struct dma_buf *dmabuf, bool guarded,
+				 bool hooked)
+{
+	struct dbr_tbuf *b = kzalloc(sizeof(*b), GFP_KERNEL);
+
+	if (!b)
+		return NULL;
+	b->dmabuf = dmabuf;
+	b->size = dmabuf->size;
+	b->guarded = guarded;
+	b->hooked = hooked;
+	strscpy(b->exp_name, dmabuf->exp_name ?: "?", sizeof(b->exp_name));
+	INIT_LIST_HEAD(&b->atts);
+	return b;
+}
+
+static struct dbr_tatt *tatt_new(struct dma_buf_attachment *attach)
+{
+	struct dbr_tatt *a = kzalloc(sizeof(*a), GFP_KERNEL);
+	const char *reason;
+
+	if (!a)
+		return NULL;
+	a->attach = attach;
+	a->class = dbr_classify_importer(attach->importer_ops, &reason, a->cb,
+					  sizeof(a->cb), NULL);
+	strscpy(a->dev, attach->dev ? dev_name(attach->dev) : "?", sizeof(a->dev));
+	return a;
+}
+
+/*
+ * Record @attach; @hooked: seen by probe_track.c, whose buffers come with
+ * their first attachment and go with their last. Return: true if recorded.
+ */
+static bool tatt_record(struct dma_buf_attachment *attach, bool hooked)
+{
+	struct dma_buf *dmabuf = attach->dmabuf;
+	struct dbr_tbuf *nb = NULL, *b;
+	struct dbr_tatt *a;
+	bool ret = false;
+
+	a = tatt_new(attach);
+	if (hooked)
+		nb = tbuf_new(dmabuf, false, true);
+	if (!a || (hooked && !nb))
+		goto out;	/* the table just misses a row */
+
+	spin_lock(&dbr_track_lock);
+	b = tbuf_find(dmabuf);
+	if (!b && nb) {
+		b = nb;
+		nb = NULL;
+		hash_add_rcu(dbr_tbufs, &b->node, (unsigned long)dmabuf);
+		atomic_inc(&dbr_nr_hooked);
+	}
+	if (b && b->hooked == hooked && !tatt_find(b, attach)) {
+		list_add_tail(&a->node, &b->atts);
+		a = NULL;
+		ret = true;
+	}
+	spin_unlock(&dbr_track_lock);
+out:
+	kfree(nb);	/* never in the table */
+	kfree(a);
+	return ret;
+}
+
+/* @b is unhashed: its attachments are ours, @b itself may still be read. */
+static void tbuf_free(struct dbr_tbuf *b)
+{
+	struct dbr_tatt *a, *tmp;
+
+	list_for_each_entry_safe(a, tmp, &b->atts, node)
+		kfree(a);
+	kfree_rcu(b, rcu);
+}
+
+/* Forget @attach (and a hooked buffer with its last one). */
+static bool tatt_forget(struct dma_buf_attachment *attach, bool hooked)
+{
+	struct dbr_tatt *a = NULL;
+	struct dbr_tbuf *b;
+	bool found;
+
+	spin_lock(&dbr_track_lock);
+	b = tbuf_find(attach->dmabuf);
+	if (b && b->hooked == hooked) {
+		a = tatt_find(b, attach);
+		if (a) {
+			if (a->stale_since)
+				tatt_unstale(b, a, "detached", true);
+			list_del(&a->node);
+		}
+	}
+	if (b && hooked && b->hooked && list_empty(&b->atts)) {
+		hash_del_rcu(&b->node);
+		atomic_dec(&dbr_nr_hooked);
+	} else {
+		b = NULL;
+	}
+	spin_unlock(&dbr_track_lock);
+	if (b)
+		tbuf_free(b);
+	found = a;
+	kfree(a);
+	return found;
+}
+
 /**
  * dmabuf_revoke_track_buffer() - start tracking an exported buffer
  * @dmabuf: the buffer, right after dma_buf_export()
@@ -168,15 +289,9 @@ int dmabuf_revoke_track_buffer(struct dma_buf *dmabuf, bool guarded)
 	struct dbr_tbuf *b;
 	int ret = 0;
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	b = tbuf_new(dmabuf, guarded, false);
 	if (!b)
 		return -ENOMEM;
-	b->dmabuf = dmabuf;
-	b->size = dmabuf->size;
-	b->guarded = guarded;
-	strscpy(b->exp_name, dmabuf->exp_name ?: "?", sizeof(b->exp_name));
-	INIT_LIST_HEAD(&b->atts);
-
 	spin_lock(&dbr_track_lock);
 	if (tbuf_find(dmabuf)) {
 		ret = -EEXIST;
@@ -188,16 +303,6 @@ int dmabuf_revoke_track_buffer(struct dma_buf *dmabuf, bool guarded)
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_track_buffer, DBR_NS(DMABUF_REVOKE));
-
-/* @b is unhashed: its attachments are ours, @b itself may still be read. */
-static void tbuf_free(struct dbr_tbuf *b)
-{
-	struct dbr_tatt *a, *tmp;
-
-	list_for_each_entry_safe(a, tmp, &b->atts, node)
-		kfree(a);
-	kfree_rcu(b, rcu);
-}
 
 /**
  * dmabuf_revoke_untrack_buffer() - stop tracking a buffer
@@ -225,26 +330,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_untrack_buffer, DBR_NS(DMABUF_REVOKE));
  */
 void dmabuf_revoke_note_attach(struct dma_buf_attachment *attach)
 {
-	struct dbr_tatt *a;
-	struct dbr_tbuf *b;
-	const char *reason;
-
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
-	if (!a)
-		return;	/* the table just misses a row */
-	a->attach = attach;
-	a->class = dbr_classify_importer(attach->importer_ops, &reason, a->cb,
-					  sizeof(a->cb), NULL);
-	strscpy(a->dev, attach->dev ? dev_name(attach->dev) : "?", sizeof(a->dev));
-
-	spin_lock(&dbr_track_lock);
-	b = tbuf_find(attach->dmabuf);
-	if (b && !tatt_find(b, attach)) {
-		list_add_tail(&a->node, &b->atts);
-		a = NULL;
-	}
-	spin_unlock(&dbr_track_lock);
-	kfree(a);
+	tatt_record(attach, false);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_attach, DBR_NS(DMABUF_REVOKE));
 
@@ -254,21 +340,7 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_attach, DBR_NS(DMABUF_REVOKE));
  */
 void dmabuf_revoke_note_detach(struct dma_buf_attachment *attach)
 {
-	struct dbr_tatt *a = NULL;
-	struct dbr_tbuf *b;
-
-	spin_lock(&dbr_track_lock);
-	b = tbuf_find(attach->dmabuf);
-	if (b) {
-		a = tatt_find(b, attach);
-		if (a) {
-			if (a->stale_since)
-				tatt_unstale(b, a, "detached", true);
-			list_del(&a->node);
-		}
-	}
-	spin_unlock(&dbr_track_lock);
-	kfree(a);
+	tatt_forget(attach, false);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_detach, DBR_NS(DMABUF_REVOKE));
 
@@ -286,6 +358,9 @@ void dmabuf_revoke_note_mapped(struct dma_buf_attachment *attach, bool mapped)
 	b = tbuf_find(attach->dmabuf);
 	a = b ? tatt_find(b, attach) : NULL;
 	if (a) {
+		/* The exporter refuses maps while revoked: it is live again. */
+		if (mapped && b->hooked)
+			b->revoked = false;
 		if (mapped)
 			a->mapped++;
 		else if (a->mapped)
@@ -316,6 +391,15 @@ void dmabuf_revoke_note_revoking(struct dma_buf *dmabuf)
 	spin_lock(&dbr_track_lock);
 	b = tbuf_find(dmabuf);
 	if (b) {
+		/*
+		 * No exporter reports a hooked buffer's revoke (note_revoke):
+		 * count it here, once until a map shows it live again
+		 * (vfio-pci notifies its restore as well).
+		 */
+		if (b->hooked && !b->revoked) {
+			b->revoked = true;
+			atomic64_inc(&dbr_counters.revocations);
+		}
 		list_for_each_entry(a, &b->atts, node) {
 			if (!a->mapped || a->stale_since)
 				continue;
@@ -532,44 +616,7 @@ int dbr_track_nr_hooked(void)
  */
 bool dbr_track_hook_attach(struct dma_buf_attachment *attach)
 {
-	struct dma_buf *dmabuf = attach->dmabuf;
-	struct dbr_tbuf *nb, *b;
-	struct dbr_tatt *a;
-	const char *reason;
-	bool ret = false;
-
-	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
-	if (!nb || !a)
-		goto out;
-	nb->dmabuf = dmabuf;
-	nb->size = dmabuf->size;
-	nb->hooked = true;
-	strscpy(nb->exp_name, dmabuf->exp_name ?: "?", sizeof(nb->exp_name));
-	INIT_LIST_HEAD(&nb->atts);
-	a->attach = attach;
-	a->class = dbr_classify_importer(attach->importer_ops, &reason, a->cb,
-					  sizeof(a->cb), NULL);
-	strscpy(a->dev, attach->dev ? dev_name(attach->dev) : "?", sizeof(a->dev));
-
-	spin_lock(&dbr_track_lock);
-	b = tbuf_find(dmabuf);
-	if (!b) {
-		b = nb;
-		nb = NULL;
-		hash_add_rcu(dbr_tbufs, &b->node, (unsigned long)dmabuf);
-		atomic_inc(&dbr_nr_hooked);
-	}
-	if (b->hooked && !tatt_find(b, attach)) {
-		list_add_tail(&a->node, &b->atts);
-		a = NULL;
-		ret = true;
-	}
-	spin_unlock(&dbr_track_lock);
-out:
-	kfree(nb);
-	kfree(a);
-	return ret;
+	return tatt_record(attach, true);
 }
 
 /**
@@ -583,32 +630,7 @@ out:
  */
 bool dbr_track_hook_detach(struct dma_buf_attachment *attach)
 {
-	struct dbr_tatt *a = NULL;
-	struct dbr_tbuf *b;
-	bool found;
-
-	spin_lock(&dbr_track_lock);
-	b = tbuf_find(attach->dmabuf);
-	if (b && b->hooked) {
-		a = tatt_find(b, attach);
-		if (a) {
-			if (a->stale_since)
-				tatt_unstale(b, a, "detached", true);
-			list_del(&a->node);
-		}
-	}
-	if (b && b->hooked && list_empty(&b->atts)) {
-		hash_del_rcu(&b->node);
-		atomic_dec(&dbr_nr_hooked);
-	} else {
-		b = NULL;
-	}
-	spin_unlock(&dbr_track_lock);
-	if (b)
-		tbuf_free(b);
-	found = a;
-	kfree(a);
-	return found;
+	return tatt_forget(attach, true);
 }
 
 /* debugfs "buffers": one line per buffer, one indented line per attachment. */
@@ -620,9 +642,10 @@ void dbr_track_show(struct seq_file *m)
 
 	spin_lock(&dbr_track_lock);
 	hash_for_each(dbr_tbufs, bkt, b, node) {
-		seq_printf(m, "buffer %p exporter=%s size=%zu guarded=%d state=%s stale=%u\n",
+		seq_printf(m, "buffer %p exporter=%s size=%zu guarded=%d state=%s stale=%u tracked=%s\n",
 			   b->dmabuf, b->exp_name, b->size, b->guarded,
-			   b->revoked ? "revoked" : "live", b->stale);
+			   b->revoked ? "revoked" : "live", b->stale,
+			   b->hooked ? "hook" : "exporter");
 		list_for_each_entry(a, &b->atts, node)
 			seq_printf(m, "  attachment %p dev=%s class=%s mapped=%u callback=%s stale_ms=%u\n",
 				   a->attach, a->dev, dbr_class_name(a->class),

@@ -26,7 +26,15 @@
  * "unguarded", like vfio-pci's, and only the shim's hook can guard it.
  */
 #define DBR_EXP_GUARDED		(1u << 1)
-#define DBR_EXP_FLAGS_ALL	(DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED)
+/*
+ * The exporter does not call the shim for this buffer at all, like
+ * vfio-pci: no check at attach (not with DBR_EXP_GUARDED) and no tracking
+ * calls. With the test exporter in exporters=, the hook guards the buffer
+ * and tracks it (track_guarded) the way it tracks vfio-pci's.
+ */
+#define DBR_EXP_UNTRACKED	(1u << 2)
+#define DBR_EXP_FLAGS_ALL	(DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED | \
+				 DBR_EXP_UNTRACKED)
 
 /* Largest buffer, in bytes; size must be a non-zero multiple of the page. */
 #define DBR_EXP_MAX_SIZE	(64u << 20)

@@ -8,7 +8,7 @@
  * (/dev/dmabuf_revoke_bench, tests/bench/): ktime_get_ns() around batches
  * of ITERS operations, SUBS batches per measurement; the first batch is a
  * warm-up and dropped, the measurement is the fastest of the others (host
- * preemption of a TCG guest only ever adds time). Four configurations,
+ * preemption of a TCG guest only ever adds time). Five configurations,
  * one block each per round, in ABBA order (a b c d, d c b a, ...) after
  * one warm-up round that is not recorded:
  *   a  dmabuf_revoke not loaded (rmmod between blocks)
@@ -16,6 +16,10 @@
  *   c  loaded, policy=enforce, guarded exporter (exporters= names it),
  *      importer with a callback (accepted)
  *   d  loaded, policy=enforce, exporter not guarded
+ *   e  as c with track_guarded=Y (b-d: N): the guarded exporter's buffers
+ *      tracked through the hook (src/probe_track.c); also the unguarded
+ *      exporter's cycle and map while one guarded attachment is tracked
+ *      (dma_buf_detach and the notify probed, its map op not)
  * Each block measures the full importer cycle (attach, map, unmap,
  * detach) and map+unmap on a long-lived attachment; a and c also the
  * cycle with 1..MAXLIVE live attachments and with 10 and 100 importer
@@ -55,8 +59,8 @@
 #define HOOK "/sys/kernel/dmabuf_revoke/hook/"
 #define EXPORTERS "vfio_pci_core,dbr_bench_guarded"
 
-enum { CFG_A, CFG_B, CFG_C, CFG_D, NCFG };
-static const char cfg_names[NCFG] = { 'a', 'b', 'c', 'd' };
+enum { CFG_A, CFG_B, CFG_C, CFG_D, CFG_E, NCFG };
+static const char cfg_names[NCFG] = { 'a', 'b', 'c', 'd', 'e' };
 
 #define MAX_ROUNDS 64
 #define MAX_MEAS 32
@@ -175,13 +179,18 @@ static long hook_hits(void)
 
 static void shim_config(int cfg)
 {
+	static int last = CFG_A;
 	char state[256];
 
-	if (cfg == CFG_A) {
-		if (shim_loaded())
-			sh("rmmod dmabuf_revoke");
+	/*
+	 * Tracking in e probes the guarded exporter's map op until the shim
+	 * goes: b-d after it get a fresh shim.
+	 */
+	if (shim_loaded() && (cfg == CFG_A || (last == CFG_E) != (cfg == CFG_E)))
+		sh("rmmod dmabuf_revoke");
+	last = cfg;
+	if (cfg == CFG_A)
 		return;
-	}
 	if (!shim_loaded()) {
 		sh("modprobe dmabuf_revoke exporters=" EXPORTERS);
 		sysfs_read(HOOK "state", state, sizeof(state));
@@ -189,6 +198,7 @@ static void shim_config(int cfg)
 			die("dmabuf_revoke loaded, but its hook is '%s'", state);
 	}
 	sysfs_write(PARAMS "policy", cfg == CFG_B ? "off" : "enforce");
+	sysfs_write(PARAMS "track_guarded", cfg == CFG_E ? "Y" : "N");
 }
 
 /* --- the bench module --------------------------------------------------- */
@@ -297,6 +307,14 @@ static void block(int cfg, long round)
 	if (round == 0 && cfg == CFG_D)
 		hits_unguarded = hook_hits() - h0;
 	record("map", cfg, round, timed(iters, 0, "map %s", buf));
+	if (cfg == CFG_E) {
+		/* One tracked guarded attachment turns the core probes on. */
+		live("guarded", 1);
+		record("cycle-ug", cfg, round, timed(iters, 0, "cycle unguarded"));
+		record("map-ug", cfg, round, timed(iters, 0, "map unguarded"));
+		live("guarded", 0);
+		return;
+	}
 	if (cfg != CFG_A && cfg != CFG_C)
 		return;
 	for (i = 0; i < N(lives) && lives[i] <= maxlive; i++) {
@@ -452,7 +470,7 @@ static void report(void)
 	int j, c;
 
 	uname(&u);
-	printf("dmabuf-revoke bench on %s (%s): %lu rounds (+1 warm-up) of blocks a b c d in ABBA order,\n"
+	printf("dmabuf-revoke bench on %s (%s): %lu rounds (+1 warm-up) of blocks a b c d e in ABBA order,\n"
 	       "%lu batches x %lu ops per measurement (first dropped, fastest kept), ns/op are medians\n",
 	       label, u.release, rounds, subs, iters);
 	printf("hook hits during one guarded cycle batch: %ld (want > 0); unguarded: %ld (want 0)\n",
@@ -465,15 +483,20 @@ static void report(void)
 	      CFG_C, "cycle", "<=1.05", 0, 1.05, 1, "");
 	ratio("cycle-unguarded", "attach+map+unmap+detach, d: enforce, unguarded",
 	      "cycle", CFG_D, "cycle", "<=1.01", 0, 1.01, 1, "");
-	ratio("cycle-watch", "attach+map+unmap+detach, e: revocation tracking", NULL,
-	      CFG_C, "cycle", "", 0, 0, 1,
-	      "revocation tracking does not exist in the shim yet");
+	ratio("cycle-watch", "attach+map+unmap+detach, e: tracked, guarded", "cycle",
+	      CFG_E, "cycle", "", 0, 0, 1, "");
+	ratio("cycle-ug-watch", "cycle, unguarded, while e tracks a guarded one",
+	      "cycle-ug", CFG_E, "cycle", "", 0, 0, 1, "");
 	ratio("map-off", "map+unmap, long-lived attachment, b", "map", CFG_B, "map",
 	      "<=1.01", 0, 1.01, 1, "");
 	ratio("map-guarded", "map+unmap, long-lived attachment, c", "map", CFG_C, "map",
 	      "<=1.01", 0, 1.01, 1, "");
 	ratio("map-unguarded", "map+unmap, long-lived attachment, d", "map", CFG_D,
 	      "map", "<=1.01", 0, 1.01, 1, "");
+	ratio("map-watch", "map+unmap, long-lived attachment, e: tracked", "map",
+	      CFG_E, "map", "", 0, 0, 1, "");
+	ratio("map-ug-watch", "map+unmap, unguarded, while e tracks one", "map-ug",
+	      CFG_E, "map", "<=1.01", 0, 1.01, 1, "");
 	for (i = 0; i < N(lives); i++) {
 		snprintf(name, sizeof(name), "scale-%u", lives[i]);
 		snprintf(what, sizeof(what), "cycle, c, %u live attachments (vs a, 1)",

@@ -3,8 +3,9 @@
  * dbr_scenario: drive one exporter/importer scenario in the guest and print
  * what happened as key=value lines for the shell suites to assert on.
  *
- *   dbr_scenario run MODE [--unguarded] [--nopin] [--nomap]
- *	create a buffer, import it in MODE, revoke it, look, restore, look
+ *   dbr_scenario run MODE [--unguarded|--hooked] [--nopin] [--nomap]
+ *	create a buffer, import it in MODE, revoke it, look, restore, look;
+ *	--hooked: the exporter neither checks nor tracks it (like vfio-pci)
  *   dbr_scenario vgem [--unguarded]
  *	import a buffer into vgem with DRM_IOCTL_PRIME_FD_TO_HANDLE
  *   dbr_scenario register MODE CAP | unregister MODE
@@ -33,7 +34,7 @@ static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: dbr_scenario run MODE [--unguarded] [--nopin] [--nomap] [--revoke-wait MS]\n"
+		"usage: dbr_scenario run MODE [--unguarded|--hooked] [--nopin] [--nomap] [--revoke-wait MS]\n"
 		"       dbr_scenario vgem [--unguarded]\n"
 		"       dbr_scenario register MODE CAP | unregister MODE\n"
 		"MODE: legacy | stub | nocb | compliant; CAP: 1 revocable, 0 not\n");
@@ -68,12 +69,15 @@ static int open_dev(const char *path)
 	return fd;
 }
 
+/* unguarded: 1 no check at attach, 2 nor tracking calls either */
 static int create_buf(int exp, int unguarded, int nopin)
 {
 	struct dbr_exp_create c = { .size = 4 * 4096 };
 
 	if (!unguarded)
 		c.flags |= DBR_EXP_GUARDED;
+	if (unguarded == 2)
+		c.flags |= DBR_EXP_UNTRACKED;
 	if (!nopin)
 		c.flags |= DBR_EXP_PIN_CAPABLE;
 	if (ioctl(exp, DBR_EXP_CREATE, &c)) {
@@ -121,6 +125,8 @@ static int run(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--unguarded"))
 			unguarded = 1;
+		else if (!strcmp(argv[i], "--hooked"))
+			unguarded = 2;
 		else if (!strcmp(argv[i], "--nopin"))
 			nopin = 1;
 		else if (!strcmp(argv[i], "--nomap"))

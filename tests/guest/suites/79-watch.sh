@@ -1,12 +1,14 @@
 #!/bin/sh
-# Watching revocations of tracked buffers (the test exporter; every kernel):
+# Watching revocations of tracked buffers (the test exporter; every kernel),
+# tracked both ways: by the exporter's calls, and by the hook alone, as the
+# hook tracks vfio-pci's buffers (82-vfio-watch, 6.19+ only):
 # the tracepoints in tracefs (events/dmabuf_revoke), the watchdog that names
 # an importer still mapped stale_timeout_ms after a revoke began, its knob
 # and its counter (stale_named). The exporter's revoke waits for unmaps
 # (--revoke-wait), as vfio-pci's does on 7.2+ without a bound.
 . /tests/ktap.sh
 . /tests/helpers.sh
-ktap_plan 21
+ktap_plan 26
 [ -d /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 # A trace instance of our own: clearing the global buffer would lose what
 # other readers keep there (the debug kernel's record of module loads).
@@ -70,6 +72,41 @@ check "trace: dbr_unmapped for it within the revoke (before stale_timeout_ms)" \
 		[ -n \"\$ms\" ] && [ \"\$ms\" -lt 300 ]"
 check "compliant: no watchdog line, no count" \
 	sh -c "[ $(named) = 0 ] && ! dmesg | tail -n +$((LOG0 + 1)) | grep -q 'dmabuf_revoke: stale:'"
+
+# --- the same through the hook: the exporter does not call us -------------
+# An untracked buffer (--hooked) of an exporter in exporters=: the hook
+# guards it and probe_track.c records its attach, maps and revoke. The
+# buffers table is read while the exporter still waits for the stub.
+ex0=$(cat $P/exporters)
+echo dmabuf_revoke_exporter >$P/exporters
+mark
+r0=$(cat $C/revocations)
+dbr_scenario run stub --hooked --revoke-wait 3000 >/tmp/79.hooked &
+pid=$!
+: >/tmp/79.buf
+i=0
+while [ $i -lt 50 ]; do
+	if grep -q 'tracked=hook' $D/buffers && grep -q 'state=revoked' $D/buffers; then
+		cat $D/buffers >/tmp/79.buf
+		break
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
+wait $pid || ktap_diag "dbr_scenario run stub --hooked: exit $?"
+kv S cat /tmp/79.hooked
+check_eq "hooked stub: attached and mapped; still mapped when the exporter gave up" \
+	"${S_attach_err:-unset}/${S_before_mapped:-}/${S_revoke_stale:-}" "0/1/1"
+while IFS= read -r line; do ktap_diag "buffers: $line"; done </tmp/79.buf
+check "buffers: tracked by the hook, revoked, the stub's attachment mapped" \
+	sh -c "grep -q '^buffer .* exporter=dmabuf_revoke_exporter .*guarded=0 state=revoked .*tracked=hook' /tmp/79.buf &&
+		grep -q '^  attachment .* class=revocable mapped=1 callback=dbr_imp_stub_cb' /tmp/79.buf"
+check "the watchdog names the importer of the hooked buffer" \
+	sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -q 'stale: dmabuf_revoke_exporter buffer .*importer dbr_imp_stub_cb \[dmabuf_revoke_importer\] (device dmabuf_revoke_importer) still mapped [0-9]* ms after the revoke'"
+check_eq "revocations counts the hooked revoke once" "$(($(cat $C/revocations) - r0))" 1
+check "and the table forgets the buffer with its last detach" \
+	sh -c "! grep -q 'tracked=hook' $D/buffers"
+echo "$ex0" >$P/exporters
 
 # --- stale_timeout_ms=0: the watchdog is off ---------------------------------
 echo 0 >$P/stale_timeout_ms

@@ -76,7 +76,8 @@ else
 	check "forgotten once released (detached)" \
 		sh -c "! grep -q vfio_pci_core $D/buffers"
 	i=0
-	while [ $i -lt 20 ] && [ "$(kp_state dma_buf_detach)" = on ]; do
+	# Turned off a second after the last detach (a work item).
+	while [ $i -lt 50 ] && [ "$(kp_state dma_buf_detach)" = on ]; do
 		sleep 0.1; i=$((i + 1))
 	done
 	check_eq "detach/revoke probes on only while tracking (other exporters pay nothing)" \

@@ -59,6 +59,11 @@ if stage shellcheck "$TOP/scripts/shellcheck.sh"; then
 else
 	result fail "shell scripts are shellcheck clean (severity warning)"
 fi
+if stage abi-check "$TOP/scripts/abi-check.sh"; then
+	result ok "Documentation/ABI names every counter, hook file and module parameter, and nothing else"
+else
+	result fail "Documentation/ABI names every counter, hook file and module parameter, and nothing else"
+fi
 if stage kernel-doc "$TOP/scripts/kernel-doc.sh"; then
 	result ok "kernel-doc -none -Wall clean, every exported symbol documented"
 else

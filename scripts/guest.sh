@@ -185,6 +185,9 @@ make_initramfs() {
 		modinfo -F srcversion "$m" >"$stage/tests/expected/$(basename "$m" .ko).srcversion"
 	done
 	echo "$rel" >"$stage/tests/expected/release"
+	# The sysfs files the module is built to make (25-shim-knobs).
+	"$TOP/scripts/names.sh" counters >"$stage/tests/expected/counters"
+	"$TOP/scripts/names.sh" hook >"$stage/tests/expected/hook-files"
 	cp "$out/conftest.txt" "$stage/tests/expected/conftest.txt"
 	cp "$out/vfio-btf.txt" "$stage/tests/expected/vfio-btf.txt" 2>/dev/null || true
 	detectors >"$stage/tests/expected/detectors"

@@ -4,7 +4,7 @@
  * do not ask the registry themselves (vfio-pci above all).
  *
  * The backend is chosen at load time (backend=kprobe|livepatch|none); its
- * state is in /sys/kernel/dmabuf_revoke/hook/:
+ * state is in /sys/kernel/dmabuf_revoke/hook/ (include/dmabuf_revoke_hook_files.h):
  *   backend  kprobe | livepatch | none
  *   target   what is hooked and whether vfio-pci exports dma-bufs here
  *   state    armed | waiting | upstream-enforced | failed: <reason> |
@@ -244,24 +244,15 @@ static ssize_t canary_failures_show(struct kobject *kobj,
 			  (long long)atomic64_read(&dbr_hook.canary_failures));
 }
 
-static struct kobj_attribute backend_attr = __ATTR_RO(backend);
-static struct kobj_attribute target_attr = __ATTR_RO(target);
-static struct kobj_attribute state_attr = __ATTR_RO(state);
-static struct kobj_attribute hits_attr = __ATTR_RO(hits);
-static struct kobj_attribute missed_attr = __ATTR_RO(missed);
-static struct kobj_attribute canary_runs_attr = __ATTR_RO(canary_runs);
-static struct kobj_attribute canary_failures_attr = __ATTR_RO(canary_failures);
-
-static struct attribute *dbr_hook_attrs[] = {
-	&backend_attr.attr,
-	&target_attr.attr,
-	&state_attr.attr,
-	&hits_attr.attr,
-	&missed_attr.attr,
-	&canary_runs_attr.attr,
-	&canary_failures_attr.attr,
-	NULL,
+/* One <file>_show above per entry of dmabuf_revoke_hook_files.h. */
+static struct kobj_attribute dbr_hook_kattrs[] = {
+#define DBR_HOOK_FILE(_file, ...) __ATTR_RO(_file),
+#include "dmabuf_revoke_hook_files.h"
+#undef DBR_HOOK_FILE
 };
+
+/* Filled by dbr_hook_init(). */
+static struct attribute *dbr_hook_attrs[ARRAY_SIZE(dbr_hook_kattrs) + 1];
 
 static const struct attribute_group dbr_hook_group = {
 	.name = "hook",
@@ -370,13 +361,15 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_hook_check, DBR_NS(DMABUF_REVOKE));
 
 int dbr_hook_init(struct kobject *parent)
 {
-	int ret;
+	int i, ret;
 
 	if (dbr_hook.fail_closed && dbr_hook.backend == DBR_BACKEND_NONE) {
 		pr_err("fail_closed=Y with backend=none: there is no hook to arm\n");
 		return -EINVAL;
 	}
 	dbr_hook.vfio_loaded = dbr_vfio_loaded();
+	for (i = 0; i < ARRAY_SIZE(dbr_hook_kattrs); i++)
+		dbr_hook_attrs[i] = &dbr_hook_kattrs[i].attr;
 	ret = sysfs_create_group(parent, &dbr_hook_group);
 	if (ret)
 		return ret;

@@ -2,10 +2,7 @@
 /*
  * /sys/kernel/dmabuf_revoke: read-only state, one value per file.
  *   version, kernel_attach_revocable
- *   counters/{attach_checked,attach_allowed,attach_audited,attach_refused,
- *             attach_upstream,attach_learned,
- *             class_<class>,revocations,stale_mappings,stale_named,
- *             learned,learned_full}
+ *   counters/<file>, one per entry of dmabuf_revoke_counters.h
  * The knobs are module parameters (/sys/module/dmabuf_revoke/parameters).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -63,29 +60,14 @@ static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(c->v));
 }
 
-#define DBR_COUNTER(_name, _v) \
-	{ .kattr = __ATTR(_name, 0444, counter_show, NULL), .v = (_v) }
-#define DBR_HOT_COUNTER(_name, _field) \
-	{ .kattr = __ATTR(_name, 0444, counter_show, NULL), \
-	  .hot = offsetof(struct dbr_hot_counters, _field) }
+#define DBR_CTR_hot(_field) .hot = offsetof(struct dbr_hot_counters, _field)
+#define DBR_CTR_atomic(_field) .v = &dbr_counters._field
 
 static struct dbr_counter_attr dbr_counter_attrs[] = {
-	DBR_HOT_COUNTER(attach_checked, checked),
-	DBR_HOT_COUNTER(attach_allowed, allowed),
-	DBR_HOT_COUNTER(attach_audited, audited),
-	DBR_HOT_COUNTER(attach_refused, refused),
-	DBR_HOT_COUNTER(attach_upstream, upstream),
-	DBR_HOT_COUNTER(attach_learned, learned),
-	DBR_HOT_COUNTER(class_legacy, by_class[DBR_CLASS_LEGACY]),
-	DBR_HOT_COUNTER(class_no_callback, by_class[DBR_CLASS_NO_CALLBACK]),
-	DBR_HOT_COUNTER(class_denied, by_class[DBR_CLASS_DENIED]),
-	DBR_HOT_COUNTER(class_allowed, by_class[DBR_CLASS_ALLOWED]),
-	DBR_HOT_COUNTER(class_revocable, by_class[DBR_CLASS_REVOCABLE]),
-	DBR_COUNTER(revocations, &dbr_counters.revocations),
-	DBR_COUNTER(stale_mappings, &dbr_counters.stale),
-	DBR_COUNTER(stale_named, &dbr_counters.stale_named),
-	DBR_COUNTER(learned, &dbr_counters.learned),
-	DBR_COUNTER(learned_full, &dbr_counters.learned_full),
+#define DBR_COUNTER(_file, _where, ...) \
+	{ .kattr = __ATTR(_file, 0444, counter_show, NULL), DBR_CTR_##_where },
+#include "dmabuf_revoke_counters.h"
+#undef DBR_COUNTER
 };
 
 static struct attribute *dbr_counter_list[ARRAY_SIZE(dbr_counter_attrs) + 1];

@@ -4,7 +4,8 @@
  * knobs, the hook, the counters and whether the kernel enforces upstream.
  * Files that do not exist (yet) show as "-" (JSON: null; Prometheus: no
  * sample). Text, JSON and --prometheus all print from one gather() and
- * the tables below: a counter added to counters[] shows in all three.
+ * the tables below, made from include/dmabuf_revoke_counters.h and
+ * dmabuf_revoke_hook_files.h: a counter added there shows in all three.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -51,29 +52,24 @@ static const char *const knobs[] = {
 	[K_DENY] = "deny", [K_ALLOW] = "allow", [K_EXPORTERS] = "exporters",
 	[K_LEARNED] = "learned",
 };
-/*
- * /sys/kernel/dmabuf_revoke/hook/<file>. Those with a help text are
- * numbers (JSON numbers, Prometheus counters dmabuf_revoke_hook_<file>_total).
- */
+/* /sys/kernel/dmabuf_revoke/hook/<file>: the module's own list. */
 static const struct {
 	const char *file;
 	const char *help;
 } hook_files[] = {
-	{ "backend", NULL },
-	{ "target", NULL },
-	{ "state", NULL },	/* index HOOK_STATE */
-	{ "hits", "Attaches to guarded exporters the hook saw." },
-	{ "missed", "Probe hits the kprobe layer dropped (nmissed)." },
-	{ "canary_runs", "Re-proofs of the hook by its canary." },
-	{ "canary_failures", "Canary runs that failed." },
+#define DBR_HOOK_FILE(_file, _help) { #_file, _help },
+#include "dmabuf_revoke_hook_files.h"
+#undef DBR_HOOK_FILE
 };
-#define HOOK_BACKEND 0
-#define HOOK_TARGET 1
-#define HOOK_STATE 2
+enum {
+#define DBR_HOOK_FILE(_file, _help) HOOK_##_file,
+#include "dmabuf_revoke_hook_files.h"
+#undef DBR_HOOK_FILE
+};
 
 /*
- * /sys/kernel/dmabuf_revoke/counters/<file>: the one list of counters.
- * Text and JSON show them by file name; --prometheus as the counter
+ * /sys/kernel/dmabuf_revoke/counters/<file>: the module's own list. Text
+ * and JSON show them by file name; --prometheus as the counter
  * dmabuf_revoke_<metric>_total, with label="value" when the entry has one
  * (entries of one metric are adjacent; the first one's help is the HELP).
  */
@@ -83,31 +79,10 @@ static const struct counter_def {
 	const char *label, *value;
 	const char *help;
 } counters[] = {
-	{ "attach_checked", "attach_checked", NULL, NULL,
-	  "Attaches to guarded buffers the shim classified." },
-	{ "attach_allowed", "attach_verdict", "verdict", "allow",
-	  "Classified attaches by verdict (upstream: left to the exporter's own check)." },
-	{ "attach_audited", "attach_verdict", "verdict", "audit", NULL },
-	{ "attach_refused", "attach_verdict", "verdict", "refuse", NULL },
-	{ "attach_upstream", "attach_verdict", "verdict", "upstream", NULL },
-	{ "class_legacy", "attach_class", "class", "legacy",
-	  "Classified attaches by importer class." },
-	{ "class_no_callback", "attach_class", "class", "no-callback", NULL },
-	{ "class_denied", "attach_class", "class", "denied", NULL },
-	{ "class_allowed", "attach_class", "class", "allowed", NULL },
-	{ "class_revocable", "attach_class", "class", "revocable", NULL },
-	{ "revocations", "revocations", NULL, NULL,
-	  "Revocations exporters reported." },
-	{ "stale_mappings", "stale_mappings", NULL, NULL,
-	  "Attachments still mapped when an exporter stopped waiting after a revoke." },
-	{ "stale_named", "stale_named", NULL, NULL,
-	  "Attachments the watchdog named (still mapped stale_timeout_ms after a revoke began)." },
-	{ "attach_learned", "attach_learned", NULL, NULL,
-	  "Attaches whose verdict the learned set changed (also counted by verdict)." },
-	{ "learned", "learned", NULL, NULL,
-	  "Importer callbacks added to the learned set (seen ignoring a revoke)." },
-	{ "learned_full", "learned_full", NULL, NULL,
-	  "Callbacks left out of the learned set because it was full." },
+#define DBR_COUNTER(_file, _where, _metric, _label, _value, _help) \
+	{ #_file, #_metric, _label, _value, _help },
+#include "dmabuf_revoke_counters.h"
+#undef DBR_COUNTER
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -373,8 +348,8 @@ static void prom_hook(struct prom *p, const struct status *s)
 	bool known = false;
 	size_t i;
 
-	if (s->have_hook[HOOK_STATE]) {
-		snprintf(state, sizeof(state), "%s", s->hook[HOOK_STATE]);
+	if (s->have_hook[HOOK_state]) {
+		snprintf(state, sizeof(state), "%s", s->hook[HOOK_state]);
 		state[strcspn(state, ":")] = '\0';
 		prom_family(p, "gauge", "1 for the hook's current state (hook/state), 0 for the others.",
 			    "dmabuf_revoke_hook_state");
@@ -387,10 +362,10 @@ static void prom_hook(struct prom *p, const struct status *s)
 	}
 	prom_family(p, "gauge", "The hook: backend, target and full state (with the reason), value always 1.",
 		    "dmabuf_revoke_hook_info");
-	if (s->have_hook[HOOK_BACKEND] || s->have_hook[HOOK_TARGET] || s->have_hook[HOOK_STATE])
-		prom_sample(p, "1", "backend", s->have_hook[HOOK_BACKEND] ? s->hook[HOOK_BACKEND] : "",
-			    "target", s->have_hook[HOOK_TARGET] ? s->hook[HOOK_TARGET] : "",
-			    "state", s->have_hook[HOOK_STATE] ? s->hook[HOOK_STATE] : "", NULL);
+	if (s->have_hook[HOOK_backend] || s->have_hook[HOOK_target] || s->have_hook[HOOK_state])
+		prom_sample(p, "1", "backend", s->have_hook[HOOK_backend] ? s->hook[HOOK_backend] : "",
+			    "target", s->have_hook[HOOK_target] ? s->hook[HOOK_target] : "",
+			    "state", s->have_hook[HOOK_state] ? s->hook[HOOK_state] : "", NULL);
 	for (i = 0; i < N(hook_files); i++) {
 		if (!hook_files[i].help || !s->have_hook[i])
 			continue;
@@ -576,10 +551,10 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 	if (s.mod[0].state == MOD_NOT_LOADED)
 		return EXIT_UNAVAIL;
 	/* A hook that does not enforce is a failure. */
-	if (s.have_hook[HOOK_STATE] && (!strncmp(s.hook[HOOK_STATE], "failed:", 7) ||
-					!strncmp(s.hook[HOOK_STATE], "lost:", 5))) {
+	if (s.have_hook[HOOK_state] && (!strncmp(s.hook[HOOK_state], "failed:", 7) ||
+					!strncmp(s.hook[HOOK_state], "lost:", 5))) {
 		err_msg("status: the hook is not enforcing: %s (see dmesg | grep dmabuf_revoke)",
-			s.hook[HOOK_STATE]);
+			s.hook[HOOK_state]);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

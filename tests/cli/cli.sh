@@ -15,7 +15,9 @@ content() { cat "$1" 2>/dev/null; }
 P=$R/sys/module/dmabuf_revoke/parameters
 
 put() { mkdir -p "$(dirname "$1")"; printf '%s\n' "$2" >"$1"; }
-COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream attach_learned class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings stale_named learned learned_full"
+# The module's own list (include/dmabuf_revoke_counters.h).
+COUNTERS=$("$(dirname "$0")/../../scripts/names.sh" counters | xargs) || exit 1
+[ -n "$COUNTERS" ] || { echo "scripts/names.sh counters printed nothing"; exit 1; }
 
 # A tree with dmabuf_revoke loaded as the kernel would show it.
 mk_loaded() {

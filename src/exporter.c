@@ -577,6 +577,12 @@ static long dbr_exp_restore(s32 __user *uarg)
 
 	mutex_lock(&buf->revoke_lock);
 	dma_resv_lock(dmabuf->resv, NULL);
+	/*
+	 * Untracked buffers do as vfio-pci does: its importers hear the
+	 * restore too, and so the hook tells it from a revoke.
+	 */
+	if (!buf->tracked && buf->revoked)
+		dbr_dma_buf_notify(dmabuf);
 	WRITE_ONCE(buf->revoked, false);
 	dma_resv_unlock(dmabuf->resv);
 	if (buf->tracked)

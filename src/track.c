@@ -358,7 +358,10 @@ void dmabuf_revoke_note_mapped(struct dma_buf_attachment *attach, bool mapped)
 	b = tbuf_find(attach->dmabuf);
 	a = b ? tatt_find(b, attach) : NULL;
 	if (a) {
-		/* The exporter refuses maps while revoked: it is live again. */
+		/*
+		 * The exporter refuses maps while revoked: a hooked buffer
+		 * mapped is live (in case a notify was not seen).
+		 */
 		if (mapped && b->hooked)
 			b->revoked = false;
 		if (mapped)
@@ -371,6 +374,19 @@ void dmabuf_revoke_note_mapped(struct dma_buf_attachment *attach, bool mapped)
 	spin_unlock(&dbr_track_lock);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_mapped, DBR_NS(DMABUF_REVOKE));
+
+/* @b is live again: a mapping of it is not stale any more. */
+static void tbuf_restored(struct dbr_tbuf *b)
+{
+	struct dbr_tatt *a;
+
+	lockdep_assert_held(&dbr_track_lock);
+	b->revoked = false;
+	list_for_each_entry(a, &b->atts, node)
+		if (a->stale_since)
+			tatt_unstale(b, a, "kept its mapping until the restore,",
+				     false);
+}
 
 /**
  * dmabuf_revoke_note_revoking() - a revocation of a tracked buffer begins
@@ -390,13 +406,17 @@ void dmabuf_revoke_note_revoking(struct dma_buf *dmabuf)
 
 	spin_lock(&dbr_track_lock);
 	b = tbuf_find(dmabuf);
+	/*
+	 * No exporter reports a hooked buffer's revoke and restore
+	 * (note_revoke, note_restore), and vfio-pci notifies its importers
+	 * of both: a notify of a hooked buffer seen revoked is its restore.
+	 */
+	if (b && b->hooked && b->revoked) {
+		tbuf_restored(b);
+		b = NULL;
+	}
 	if (b) {
-		/*
-		 * No exporter reports a hooked buffer's revoke (note_revoke):
-		 * count it here, once until a map shows it live again
-		 * (vfio-pci notifies its restore as well).
-		 */
-		if (b->hooked && !b->revoked) {
+		if (b->hooked) {
 			b->revoked = true;
 			atomic64_inc(&dbr_counters.revocations);
 		}
@@ -519,18 +539,11 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_revoke, DBR_NS(DMABUF_REVOKE));
 void dmabuf_revoke_note_restore(struct dma_buf *dmabuf)
 {
 	struct dbr_tbuf *b;
-	struct dbr_tatt *a;
 
 	spin_lock(&dbr_track_lock);
 	b = tbuf_find(dmabuf);
-	if (b) {
-		b->revoked = false;
-		/* A mapping of a live buffer is not stale any more. */
-		list_for_each_entry(a, &b->atts, node)
-			if (a->stale_since)
-				tatt_unstale(b, a, "kept its mapping until the restore,",
-					     false);
-	}
+	if (b)
+		tbuf_restored(b);
 	spin_unlock(&dbr_track_lock);
 }
 EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_restore, DBR_NS(DMABUF_REVOKE));
@@ -539,8 +552,8 @@ EXPORT_SYMBOL_NS_GPL(dmabuf_revoke_note_restore, DBR_NS(DMABUF_REVOKE));
  * dmabuf_revoke_buffer_state() - is this buffer revoked?
  * @dmabuf: any dma-buf
  *
- * Return: DMABUF_REVOKE_STATE_REVOKED or _LIVE for tracked buffers,
- * DMABUF_REVOKE_STATE_UNKNOWN otherwise.
+ * Return: DMABUF_REVOKE_STATE_REVOKED or _LIVE for buffers their exporter
+ * tracks, DMABUF_REVOKE_STATE_UNKNOWN otherwise (the hook's only infer it).
  */
 enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf)
 {
@@ -549,7 +562,8 @@ enum dmabuf_revoke_state dmabuf_revoke_buffer_state(struct dma_buf *dmabuf)
 
 	spin_lock(&dbr_track_lock);
 	b = tbuf_find(dmabuf);
-	if (b)
+	/* A hooked buffer's state is our inference: ask its exporter. */
+	if (b && !b->hooked)
 		s = b->revoked ? DMABUF_REVOKE_STATE_REVOKED :
 				 DMABUF_REVOKE_STATE_LIVE;
 	spin_unlock(&dbr_track_lock);

@@ -66,11 +66,12 @@ int usage_error(const char *cmd, const char *fmt, ...)
 bool shim_loaded(const struct ctx *c);
 int require_shim(const struct ctx *c);
 /*
- * Options every command takes: -h/--help, and -j/--json if @json_ok.
- * Returns -1 to go on (optind at the first operand), else an exit code.
+ * Options every command takes: -h/--help, -j/--json if @json_ok, and
+ * --prometheus where @prometheus is not NULL (status). Returns -1 to go on
+ * (optind at the first operand), else an exit code.
  */
 int parse_common(struct ctx *c, int argc, char **argv, const char *help,
-		 bool json_ok);
+		 bool json_ok, bool *prometheus);
 
 /* cmd_knobs.c: write a knob (module parameter), explaining a failure. */
 int knob_set(const struct ctx *c, const char *knob, const char *value);

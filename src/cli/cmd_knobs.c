@@ -119,7 +119,7 @@ static int print_scalar(const struct ctx *c, const char *knob, bool is_bool)
 static int parse_get_set(struct ctx *c, int argc, char **argv, const char *help,
 			 const char **value)
 {
-	int ret = parse_common(c, argc, argv, help, true);
+	int ret = parse_common(c, argc, argv, help, true, NULL);
 	const char *sub;
 
 	if (ret >= 0)
@@ -299,7 +299,7 @@ static int list_edit(const struct ctx *c, const char *list, char op, int argc,
 static int cmd_list_knob(struct ctx *c, int argc, char **argv, const char *help)
 {
 	const char *list = argv[0], *sub;
-	int ret = parse_common(c, argc, argv, help, true);
+	int ret = parse_common(c, argc, argv, help, true, NULL);
 
 	if (ret >= 0)
 		return ret;

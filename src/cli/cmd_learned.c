@@ -28,7 +28,7 @@ static const char learned_help[] =
 
 int cmd_learned(struct ctx *c, int argc, char **argv)
 {
-	int ret = parse_common(c, argc, argv, learned_help, true);
+	int ret = parse_common(c, argc, argv, learned_help, true, NULL);
 	const char *sub;
 
 	if (ret >= 0)

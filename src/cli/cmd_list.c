@@ -141,7 +141,7 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 	struct renderer r = { .json = false };
 	char path[512];
 	FILE *in = NULL;
-	int ret = parse_common(c, argc, argv, list_help, true);
+	int ret = parse_common(c, argc, argv, list_help, true, NULL);
 
 	if (ret >= 0)
 		return ret;

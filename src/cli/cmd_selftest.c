@@ -395,7 +395,7 @@ static int run_cases(struct st *s)
 int cmd_selftest(struct ctx *c, int argc, char **argv)
 {
 	struct st s = { .c = c, .exp = -1, .imp = -1 };
-	int ret = parse_common(c, argc, argv, selftest_help, false);
+	int ret = parse_common(c, argc, argv, selftest_help, false, NULL);
 
 	if (ret >= 0)
 		return ret;

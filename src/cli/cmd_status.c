@@ -497,49 +497,16 @@ static int print_prometheus(const struct status *s)
 	return p.err;
 }
 
-static int parse_status(struct ctx *c, int argc, char **argv, bool *prometheus)
-{
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "prometheus", no_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o;
-
-	optind = 0;	/* glibc: full re-initialisation for this argv */
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-		switch (o) {
-		case 'h':
-			fputs(status_help, stdout);
-			return EXIT_OK;
-		case 'j':
-			c->json = true;
-			break;
-		case 'P':
-			*prometheus = true;
-			break;
-		default:
-			return usage_error(argv[0], "%s: unknown option '%s'", argv[0],
-					   argv[optind - 1]);
-		}
-	}
-	if (*prometheus && c->json)
-		return usage_error(argv[0], "status: --json and --prometheus exclude each other: pick one output format");
-	if (optind < argc)
-		return usage_error(argv[0], "status: unexpected '%s'", argv[optind]);
-	return -1;
-}
-
 int cmd_status(struct ctx *c, int argc, char **argv)
 {
 	struct status s;
 	bool prometheus = false;
-	int ret = parse_status(c, argc, argv, &prometheus);
+	int ret = parse_common(c, argc, argv, status_help, true, &prometheus);
 
 	if (ret >= 0)
 		return ret;
+	if (optind < argc)
+		return usage_error(argv[0], "status: unexpected '%s'", argv[optind]);
 	memset(&s, 0, sizeof(s));
 	gather(c, &s);
 	if (prometheus)

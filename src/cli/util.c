@@ -46,11 +46,12 @@ int require_shim(const struct ctx *c)
 }
 
 int parse_common(struct ctx *c, int argc, char **argv, const char *help,
-		 bool json_ok)
+		 bool json_ok, bool *prometheus)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -67,12 +68,19 @@ int parse_common(struct ctx *c, int argc, char **argv, const char *help,
 				return usage_error(argv[0], "'%s' has no --json output", argv[0]);
 			c->json = true;
 			break;
+		case 'P':
+			if (prometheus) {
+				*prometheus = true;
+				break;
+			}
+			__attribute__((fallthrough));
 		default:
 			return usage_error(argv[0], "%s: unknown option '%s'", argv[0],
 					   argv[optind - 1]);
 		}
 	}
-	if (c->json && !json_ok)
-		return usage_error(argv[0], "'%s' has no --json output", argv[0]);
+	if (prometheus && *prometheus && c->json)
+		return usage_error(argv[0], "%s: --json and --prometheus exclude each other: pick one output format",
+				   argv[0]);
 	return -1;
 }

@@ -39,3 +39,29 @@ hook_moved() {
 	echo "hits=$(($(cat $H/hits) - h0)) refused=$(($(cat $C/attach_refused) - r0)) upstream=$(($(cat $C/attach_upstream) - u0))"
 }
 ge1() { [ "${1:-0}" -ge 1 ] 2>/dev/null; }
+
+# snap; delta_is NAME "c1=n c2=m ...": the counters of $COUNTERS (the
+# suite's list) since snap: the listed ones moved by exactly n, m..., every
+# other one did not move.
+snap() { for c in $COUNTERS; do eval "C0_$c=$(cat "$C/$c")"; done; }
+delta_is() {
+	_n=$1 _want=$2 _bad='' _d=''
+	for c in $COUNTERS; do
+		eval "_d=\$(( \$(cat $C/$c) - C0_$c ))"
+		_w=0
+		for kv in $_want; do [ "${kv%%=*}" = "$c" ] && _w=${kv#*=}; done
+		[ "$_d" = "$_w" ] || _bad="$_bad $c:$_d(want $_w)"
+	done
+	[ -z "$_bad" ] || ktap_diag "$_n:$_bad"
+	if [ -z "$_bad" ]; then ktap_ok "$_n"; else ktap_fail "$_n"; fi
+}
+
+# vfio_unload: edu back to no driver, vfio-pci and our modules unloaded,
+# checked (one result).
+vfio_unload() {
+	dbr_vfio unbind >/dev/null
+	modprobe -r vfio-pci vfio_iommu_type1
+	modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
+	check "all modules unload" \
+		sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
+}

@@ -14,21 +14,9 @@ modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
 # The log checks below read only what this suite made the shim say.
 LOG0=$(dmesg | wc -l)
 
+# shellcheck disable=SC2034 # read by snap and delta_is (helpers.sh)
 COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable revocations stale_mappings"
-snap() { for c in $COUNTERS; do eval "C0_$c=$(cat $C/$c)"; done; }
-# delta_is NAME "c1=n c2=m ...": every listed counter moved by exactly n, m...
-# and every unlisted one did not move.
-delta_is() {
-	_n=$1 _want=$2 _bad=
-	for c in $COUNTERS; do
-		eval "_d=\$(( \$(cat $C/$c) - C0_$c ))"
-		_w=0
-		for kv in $_want; do [ "${kv%%=*}" = "$c" ] && _w=${kv#*=}; done
-		[ "$_d" = "$_w" ] || _bad="$_bad $c:$_d(want $_w)"
-	done
-	[ -z "$_bad" ] || ktap_diag "$_n:$_bad"
-	if [ -z "$_bad" ]; then ktap_ok "$_n"; else ktap_fail "$_n"; fi
-}
+# snap, delta_is: helpers.sh, over $COUNTERS.
 
 # --- every mode x policy --------------------------------------------------
 for pol in off audit enforce strict; do

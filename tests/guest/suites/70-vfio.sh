@@ -212,9 +212,5 @@ fi
 check "no hook misses" [ "$(cat $H/missed)" = 0 ]
 check "dmesg names the refused importer on vfio_pci_core" \
 	sh -c "dmesg | grep -q 'dmabuf_revoke: refused: .* attaching to a vfio_pci_core buffer'"
-dbr_vfio unbind >/dev/null
-modprobe -r vfio-pci vfio_iommu_type1
-modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
-check "all modules unload" \
-	sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
+vfio_unload
 ktap_done

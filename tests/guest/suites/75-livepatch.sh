@@ -197,9 +197,5 @@ modprobe $LPM && wait_transition
 check_eq "a good load clears the failure" "$(cat $H/state)" $armed
 check "disable -> unload" lp_unload
 
-dbr_vfio unbind >/dev/null
-modprobe -r vfio-pci vfio_iommu_type1
-modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
-check "all modules unload" \
-	sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
+vfio_unload
 ktap_done

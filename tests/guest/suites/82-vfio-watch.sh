@@ -165,9 +165,5 @@ fi
 rmdir $T 2>/dev/null
 
 check "no hook misses" [ "$(cat $H/missed)" = 0 ]
-dbr_vfio unbind >/dev/null
-modprobe -r vfio-pci vfio_iommu_type1
-modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
-check "all modules unload" \
-	sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
+vfio_unload
 ktap_done

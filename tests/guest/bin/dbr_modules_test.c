@@ -239,9 +239,15 @@ static void group_exporter(void)
 	munmap(p, size);
 	close(buf);
 
-	buf = create(page, DBR_EXP_FLAGS_ALL);
+	buf = create(page, DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED);
 	result(buf >= 0, "create pin-capable guarded");
-	check_eq(exp_status(buf).flags, DBR_EXP_FLAGS_ALL, "status reports flags");
+	check_eq(exp_status(buf).flags, DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED,
+		 "status reports flags");
+	close(buf);
+	buf = create(page, DBR_EXP_PIN_CAPABLE | DBR_EXP_UNTRACKED);
+	result(buf >= 0, "create pin-capable untracked (left to the hook)");
+	check_eq(exp_status(buf).flags, DBR_EXP_PIN_CAPABLE | DBR_EXP_UNTRACKED,
+		 "status reports flags");
 	close(buf);
 }
 
@@ -612,6 +618,10 @@ static void group_badinput(void)
 	c = (struct dbr_exp_create){ .size = page, .flags = 1u << 31 };
 	check_eq(xioctl(exp_fd, DBR_EXP_CREATE, &c), -EINVAL,
 		 "create: unknown flag");
+	c = (struct dbr_exp_create){ .size = page,
+				     .flags = DBR_EXP_GUARDED | DBR_EXP_UNTRACKED };
+	check_eq(xioctl(exp_fd, DBR_EXP_CREATE, &c), -EINVAL,
+		 "create: guarded and untracked exclude each other");
 
 	check_eq(do_revoke(-1, 0, &rv), -EINVAL, "revoke: fd -1");
 	check_eq(do_revoke(null_fd, 0, &rv), -EINVAL, "revoke: not a dma-buf");

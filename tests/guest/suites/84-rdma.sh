@@ -12,7 +12,7 @@
 #   - the pinned import's ops are ib_umem_dmabuf_attach_pinned_ops: up to
 #     7.0 with the stub ib_umem_dmabuf_unsupported_move_notify (it only
 #     warns; in ib_uverbs): the shim's built-in deny entry, class denied;
-#     from 7.1 without a callback (in ib_core from 7.2): class no-callback.
+#     from 7.1 without a callback (seen on 7.2, 7.3, in ib_core): class no-callback.
 #     Either way refused under enforce on a guarded test-exporter buffer
 #     (EOPNOTSUPP from the import), audited under audit, allowed under
 #     off, where an exporter's revoke leaves it mapped (the hole);

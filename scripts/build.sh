@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# build.sh KERNEL: build every module (and the self-check and bench modules,
-# guest-only) for one matrix kernel, with that kernel's compiler, into
+# build.sh KERNEL: build every module (and the self-check, bench and RDMA
+# test modules, guest-only) for one matrix kernel, with that kernel's compiler, into
 # build/KERNEL/.
 # Fails on any compiler or modpost warning: the log is build/KERNEL/build.log.
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +9,7 @@ k=${1:?usage: build.sh KERNEL}
 kd=$(kdir "$k")
 [ -f "$kd/Makefile" ] || die "kernel $k: no headers (run scripts/kernels.sh fetch $k)"
 out=$BUILD/$k
-rm -rf "${out:?}"/{mod,selfcheck,bench,bin,cli,lptest,bpf}
+rm -rf "${out:?}"/{mod,selfcheck,bench,bin,cli,lptest,bpf,rdma}
 mkdir -p "$out/mod" "$out/selfcheck" "$out/bench" "$out/bin" "$out/bpf"
 # A private copy per kernel, laid out as DKMS lays out /usr/src/<pkg>-<ver>.
 cp -r "$TOP/Kbuild" "$TOP/Makefile" "$TOP/dkms.conf" "$TOP/src" \
@@ -25,6 +25,15 @@ if grep -q '^CONFIG_LIVEPATCH=y' "$kd/.config"; then
 	cp -r "$TOP/tests/lptest/." "$out/lptest/"
 fi
 
+# RDMA's pinned dma-buf import on an unregistered ib_device (suite 84-rdma):
+# only where the kernel has RDMA user memory (not the debug kernel: no NET).
+rdma=0
+if grep -q '^CONFIG_INFINIBAND_USER_MEM=y' "$kd/.config"; then
+	rdma=1
+	mkdir -p "$out/rdma"
+	cp -r "$TOP/tests/rdma/." "$out/rdma/"
+fi
+
 log=$out/build.log
 rc=0
 # dmabuf_revoke_livepatch is derived from the BTF of this kernel's own module.
@@ -38,7 +47,13 @@ vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/
 			echo "lptest: CONFIG_LIVEPATCH is not set: no test livepatch"
 		fi &&
 		"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/bench" \
-			DBR_GEN="$out/mod/generated" modules
+			DBR_GEN="$out/mod/generated" modules &&
+		if [ $rdma -eq 1 ]; then
+			"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/rdma" \
+				DBR_GEN="$out/mod/generated" modules
+		else
+			echo "rdma: CONFIG_INFINIBAND_USER_MEM is not set: no RDMA test module"
+		fi
 } >"$log" 2>&1 || rc=$?
 # Guest test programs: static, so the busybox initramfs needs no libc.
 if [ $rc -eq 0 ]; then
@@ -79,4 +94,5 @@ grep '^conftest:' "$log" >"$out/conftest.txt" || true
 grep '^vfio-btf:' "$log" >"$out/vfio-btf.txt" || true
 ls "$out"/mod/*.ko "$out"/selfcheck/*.ko "$out"/bench/*.ko >/dev/null
 [ $lptest -eq 0 ] || ls "$out"/lptest/*.ko >/dev/null
-log "kernel $k: built $(cd "$out" && shopt -s nullglob && echo mod/*.ko selfcheck/*.ko bench/*.ko lptest/*.ko bin/*)"
+[ $rdma -eq 0 ] || ls "$out"/rdma/*.ko >/dev/null
+log "kernel $k: built $(cd "$out" && shopt -s nullglob && echo mod/*.ko selfcheck/*.ko bench/*.ko lptest/*.ko rdma/*.ko bin/*)"

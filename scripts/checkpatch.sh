@@ -10,7 +10,7 @@ cp=$("$TOP/scripts/kernel-tools.sh")/scripts/checkpatch.pl || exit 1
 
 cd "$TOP" || exit 1
 rc=0
-for f in src/*.c src/*.h include/*.h include/uapi/*.h tests/selfcheck/*.c tests/bench/*.c; do
+for f in src/*.c src/*.h include/*.h include/uapi/*.h tests/selfcheck/*.c tests/bench/*.c tests/rdma/*.c; do
 	out=$(perl "$cp" --no-tree --terse --show-types \
 		--ignore ALLOC_WITH_SIZEOF,DEPRECATED_API -f "$f" 2>&1 |
 		grep -E 'ERROR|WARNING' || true)

@@ -120,6 +120,20 @@ probe HAVE_SYSTEM_DFL_WQ \
 struct workqueue_struct *conftest(void) { return system_dfl_wq; }
 C
 
+# Guest-only: tests/rdma drives RDMA's revocable pinned import where the
+# kernel has it (and RDMA user memory is built: the header has stubs).
+probe HAVE_IB_UMEM_DMABUF_GET_PINNED_REVOCABLE_AND_LOCK \
+	"RDMA/umem: revocable pinned dma-buf import (Debian 6.12.118, 7.2.12, 7.3.4; not 6.1.192, 7.0.13)" <<'C'
+#include <rdma/ib_umem.h>
+#ifndef CONFIG_INFINIBAND_USER_MEM
+#error "no RDMA user memory"
+#endif
+struct ib_umem_dmabuf *conftest(struct ib_device *d, int fd)
+{
+	return ib_umem_dmabuf_get_pinned_revocable_and_lock(d, 0, 4096, fd, 0);
+}
+C
+
 # Not a feature but a bug, so a version: the kprobe backend takes the
 # IPMODIFY ftrace path only where that is safe beside BPF trampolines.
 probe HAVE_SAFE_IPMODIFY_BESIDE_BPF \

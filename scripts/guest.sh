@@ -55,8 +55,10 @@ GUEST_MODULES="vfio-pci vfio_iommu_type1 vgem"
 # Staged where the kernel ships them as modules; the suites that need them
 # skip with the config option's name where they are neither (udmabuf is a
 # bool option: built in on 6.12+, absent on 6.1; vivid, a V4L2 legacy
-# importer, is absent from the debug kernel, built without media).
-GUEST_OPTIONAL_MODULES="udmabuf vivid"
+# importer, is absent from the debug kernel, built without media; so is
+# RDMA, whose pinned dma-buf import lives in ib_uverbs up to 7.0 and in
+# ib_core from 7.2: the RDMA test module needs both).
+GUEST_OPTIONAL_MODULES="udmabuf vivid ib_core ib_uverbs"
 
 # name -> path of a kernel module file in the extracted tree (.ko, .ko.xz, .ko.zst)
 declare -A KO
@@ -175,9 +177,11 @@ make_initramfs() {
 		(cd "$TOP/tests/guest/suites" && cp ${DMABUF_REVOKE_SUITES:-*.sh} "$stage/tests/suites/")
 	fi
 	cp "$out"/mod/*.ko "$stage/lib/modules/$rel/extra/"
-	# The test livepatch (built only where CONFIG_LIVEPATCH=y).
+	# The test livepatch (built only where CONFIG_LIVEPATCH=y) and the
+	# RDMA test module (only where CONFIG_INFINIBAND_USER_MEM=y).
 	if [ $selfcheck -eq 0 ] && [ $demo -eq 0 ]; then
 		cp "$out"/lptest/*.ko "$stage/lib/modules/$rel/extra/" 2>/dev/null || true
+		cp "$out"/rdma/*.ko "$stage/lib/modules/$rel/extra/" 2>/dev/null || true
 	fi
 	# What the build says each module is: compared in the guest to /sys/module.
 	for m in "$out"/mod/*.ko; do

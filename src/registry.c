@@ -31,7 +31,12 @@
 #include "dmabuf_revoke_compat.h"
 #include "dbr_trace.h"
 
-/* RDMA's pinned importer: a callback that only warns (<= v7.0; 7.1+ has none). */
+/*
+ * RDMA's pinned importer (ib_umem_dmabuf_attach_pinned_ops): a callback that
+ * only warns (<= v7.0); 7.1+ has none (class no-callback). Its revocable
+ * variant (ib_umem_dmabuf_revoke_locked: Debian 6.12.118, 7.2, 7.3) revokes
+ * for real and must stay revocable. Suite 84-rdma checks all three.
+ */
 #define DBR_BUILTIN_DENY "ib_umem_dmabuf_unsupported_move_notify"
 /* Sizes of the attach path's static tables (powers of two). */
 #define DBR_CACHE_SLOTS 256

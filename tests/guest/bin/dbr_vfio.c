@@ -29,7 +29,9 @@
  *   --nomap	do not try to map (the import is attach-only anyway)
  *   --nopci	attach as the importer's own non-PCI misc device instead
  *   --exec CMD	run `sh -c CMD` after the import, before the revoke
- *		(the buffer and the attachment are alive): exec_rc=
+ *		(the buffer and the attachment are alive): exec_rc=. CMD
+ *		and --then's inherit the dma-buf, its fd number in
+ *		$DBR_VFIO_BUF_FD
  *   --then CMD	run `sh -c CMD` after the revoke: then_rc=
  *   --late MODE
  *		after --then, import the buffer again in MODE through a new
@@ -634,6 +636,14 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	}
 	printf("export_err=0\n");
 	print_exp_name(buf);
+	/* --exec and --then commands may import it themselves (84-rdma). */
+	if (exec_cmd || then_cmd) {
+		char fdstr[16];
+
+		snprintf(fdstr, sizeof(fdstr), "%d", buf);
+		if (fcntl(buf, F_SETFD, 0) || setenv("DBR_VFIO_BUF_FD", fdstr, 1))
+			die("pass the dma-buf to --exec/--then: %s", strerror(errno));
+	}
 
 	if (mode != MODE_NONE) {
 		imp = open_importer();

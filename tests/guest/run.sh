@@ -12,8 +12,10 @@ for s in "$@"; do
 	name=${s%.sh}
 	name=${name#[0-9]*-}
 	echo "  # Subtest: $name"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	sh "./$s" >/tmp/suite.out 2>&1
 	rc=$?
+	t1=$(cut -d' ' -f1 /proc/uptime)
 	sed 's/^/  /' /tmp/suite.out
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/suite.out | head -n1)
 	got=$(grep -cE '^(not )?ok [0-9]+' /tmp/suite.out)
@@ -23,4 +25,6 @@ for s in "$@"; do
 		echo "# $name: exit $rc, plan ${plan:-none}, results $got"
 		echo "not ok $i $name"
 	fi
+	# Where the guest's time goes (make check's budget).
+	echo "# time: $name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 done

@@ -5,8 +5,11 @@
 # manifest lines) and the busybox initramfs that switch_roots into it and
 # runs /payload/run.sh as init. rootfs_setup K sets the globals the
 # functions use; make_initramfs writes $work/initramfs.cpio.
-# mokutil and keyutils are for the Secure Boot guest (scripts/sb-guest.sh).
-ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount,mokutil,keyutils
+# mokutil and keyutils are for the Secure Boot guest (scripts/sb-guest.sh);
+# bpftool and binutils let dkms build the real livepatch backend
+# (scripts/vfio-btf.sh; without them it builds the stand-in that refuses
+# to load).
+ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount,mokutil,keyutils,bpftool,binutils
 # Bump when the way the image is made changes (part of the cache key).
 ROOTFS_REV=1
 

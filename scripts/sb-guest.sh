@@ -142,12 +142,33 @@ enroll_mok() {
 
 MACHINE=(-cpu max -machine "q35,smm=on" -m 2G -smp 2)
 
+# boot_times DIR T0: how long the firmware, shim and grub took (QEMU start
+# to the kernel's first line) and the whole boot (to init's first line),
+# polled from the console while the guest runs; into DIR/boot-times.
+boot_times() {
+	local r=$1 t0=$2 fw="" i=0
+	while [ $i -lt "$TIMEOUT" ] && [ ! -e "$r/qemu.rc" ]; do
+		if [ -z "$fw" ] && grep -q 'Linux version' "$r/console.log" 2>/dev/null; then
+			fw=$(($(date +%s) - t0))
+		fi
+		if grep -q '^guest: ' "$r/console.log" 2>/dev/null; then
+			echo "firmware+shim+grub ${fw:-?}s, to init $(($(date +%s) - t0))s" >"$r/boot-times"
+			log "boot: $(cat "$r/boot-times")"
+			return
+		fi
+		sleep 1
+		i=$((i + 1))
+	done
+}
+
 boot() {	# boot N
-	local n=$1 acc rc=0 r=$res/boot$1
+	local n=$1 acc rc=0 r=$res/boot$1 w
 	acc=$(qemu_accel multi "${MACHINE[@]}")
 	rm -rf "$r"
 	mkdir -p "$r"
 	log "kernel $k: Secure Boot guest, boot $n ($acc, timeout ${TIMEOUT}s)"
+	boot_times "$r" "$(date +%s)" &
+	w=$!
 	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
 		-accel "$acc" "${MACHINE[@]}" -nographic -no-reboot -monitor none -nic none \
 		-global driver=cfi.pflash01,property=secure,value=on \
@@ -162,6 +183,7 @@ boot() {	# boot N
 		-device ide-hd,drive=esp,bootindex=0 \
 		</dev/null >"$r/qemu.log" 2>&1 || rc=$?
 	echo "$rc" >"$r/qemu.rc"
+	wait "$w" || true
 }
 
 # Both boots' results as one verdict and one count line.
@@ -180,15 +202,24 @@ judge() {
 }
 
 mkdir -p "$work" "$CACHE/rootfs"
-rm -rf "$res"
 stage_strict "sb-rootfs-$k" make_rootfs
 stage_strict "sb-firmware" fetch_firmware
-stage_strict "sb-initramfs-$k" make_initramfs
-stage_strict "sb-esp-$k" make_esp
-stage_strict "sb-disks-$k" make_disks
-stage_strict "sb-payload-$k" make_payload 1
-stage "sb-boot1-$k" boot 1 || true
-stage_strict "sb-enroll-mok" enroll_mok
+# DMABUF_REVOKE_SB_FROM=2 (by hand, while working on the second boot):
+# boot 2 again on what the last run's boot 1 left in $work.
+if [ "${DMABUF_REVOKE_SB_FROM:-1}" = 2 ]; then
+	[ -f "$work/root.qcow2" ] && [ -f "$work/vars.fd" ] && [ -f "$res/boot1/results.ktap" ] ||
+		die "DMABUF_REVOKE_SB_FROM=2: no boot 1 in $work and $res"
+	vfw_vars -i "$work/vars.fd" --print 2>/dev/null | grep -q '^MokList ' ||
+		stage_strict "sb-enroll-mok" enroll_mok
+else
+	rm -rf "$res"
+	stage_strict "sb-initramfs-$k" make_initramfs
+	stage_strict "sb-esp-$k" make_esp
+	stage_strict "sb-disks-$k" make_disks
+	stage_strict "sb-payload-$k" make_payload 1
+	stage "sb-boot1-$k" boot 1 || true
+	stage_strict "sb-enroll-mok" enroll_mok
+fi
 stage_strict "sb-payload-$k" make_payload 2
 stage "sb-boot2-$k" boot 2 || true
 judge

@@ -29,6 +29,7 @@ MOK=/var/lib/dkms/mok.pub
 CLI=/payload/bin/dmabuf-revokectl
 H=/sys/kernel/dmabuf_revoke/hook
 LPM=dmabuf_revoke_livepatch
+MOKNEW=/sys/firmware/efi/efivars/MokNew-605dab50-e046-4300-abb6-3dd810dd8b23
 . /payload/ktap.sh
 
 # says CMD...: CMD's output (stdout and stderr) is printed
@@ -82,7 +83,7 @@ hook_diag() { ktap_diag "hook: backend '$(cat $H/backend 2>&1)', state '$(cat $H
 
 boot1() {
 	local t
-	ktap_plan 10
+	ktap_plan 13
 	check_eq "running kernel is the matrix kernel" "$(uname -r)" "$REL"
 	check "mokutil --sb-state: SecureBoot enabled" secure_boot_on
 	check "kernel: Secure boot enabled (from the firmware)" kernel_saw_secure_boot
@@ -107,6 +108,18 @@ boot1() {
 	check "dmabuf-revokectl enable fails (exit 1) and says what to run and what to reboot into" \
 		sh -c "[ $RC = 1 ] && grep -qF 'mokutil --import $MOK' /tmp/out && grep -q MokManager /tmp/out"
 	check "nothing of ours loaded" test ! -d /sys/module/dmabuf_revoke
+	# What the user runs next: the enrollment request (shim's MokNew), and
+	# the CLI's advice while it waits for the reboot. The request is then
+	# revoked: between the boots the host writes MokList itself, which is
+	# what MokManager would do with it (scripts/sb-guest.sh says why).
+	printf '%s\n%s\n' dbr-mok dbr-mok >/tmp/pw
+	says mokutil --import "$MOK" </tmp/pw
+	check "mokutil --import: the request waits in MokNew" sh -c "[ $RC = 0 ] && ls $MOKNEW >/dev/null"
+	says "$CLI" enable
+	check "dmabuf-revokectl enable: the enrollment waits for the reboot into MokManager" \
+		sh -c "[ $RC = 1 ] && grep -qF 'an enrollment is waiting' /tmp/out && grep -qF 'Enroll MOK' /tmp/out"
+	says mokutil --revoke-import
+	check "mokutil --revoke-import: no request left" sh -c "[ $RC = 0 ] && ! ls $MOKNEW >/dev/null 2>&1"
 	dmesg | grep -iE 'module verification|Loading of|Lockdown|rejected' |
 		while IFS= read -r l; do ktap_diag "dmesg: $l"; done
 	ktap_done

@@ -186,9 +186,30 @@ boot() {	# boot N
 	wait "$w" || true
 }
 
-# Both boots' results as one verdict and one count line.
+# The MokManager words the CLI's advice quotes (MOKMANAGER in
+# src/cli/explain.c) must be words of the MokManager the guest boots
+# (UTF-16 strings of mmx64.efi): one result, decided on the host.
+mokmanager_words() {
+	local w missing=() words n=0
+	words=$(strings -el -n 3 "$fw/usr/lib/shim/mmx64.efi.signed")
+	while IFS= read -r w; do
+		n=$((n + 1))
+		grep -qxF "$w" <<<"$words" || missing+=("'$w'")
+	done < <(sed -n '/^#define MOKMANAGER/,/^$/p' "$TOP/src/cli/explain.c" |
+		grep -o '\\"[^"\\]*\\"' | tr -d '\\"')
+	[ "$n" -ge 3 ] || { echo "# no quoted MokManager words in MOKMANAGER of src/cli/explain.c"; return 1; }
+	[ ${#missing[@]} -eq 0 ] || { echo "# not in mmx64.efi: ${missing[*]}"; return 1; }
+}
+
+# Both boots' results and the host's as one verdict and one count line.
 judge() {
-	local p=0 f=0 s=0 n a b c v=()
+	local p=0 f=0 s=0 n a b c v=() m="secureboot-$k: the MokManager steps the CLI quotes are mmx64.efi's words"
+	if mokmanager_words; then
+		p=1 v+=("ok - $m")
+	else
+		f=1 v+=("not ok - $m")
+	fi
+	echo "${v[0]}"
 	for n in 1 2; do
 		mkdir -p "$res/boot$n"
 		judge_run "$res/boot$n" "secureboot-$k boot $n" "$TIMEOUT" || true

@@ -5,6 +5,7 @@
 #   make demo                    boot the default kernel (7.3) and show the modules
 #   make check [KERNELS="7.0 7.2"]  host unit tests + guest suite on the kernel matrix
 #   make bench [KERNELS="7.3"]  what the shim costs per kernel (build/bench/)
+#   make secureboot [SB_KERNEL=7.3]  the DKMS flow under UEFI Secure Boot (MOK)
 #   make unit                    host unit tests only
 #   make deps                    install the host packages the above need (apt)
 #   make cli                     build the CLI, src/cli/build/dmabuf-revokectl
@@ -19,9 +20,11 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 VFIO_KO ?=
 # Empty: scripts/check.sh runs DEFAULT_KERNELS of scripts/lib.sh.
 KERNELS ?=
+# The kernel of `make secureboot` (scripts/sb-guest.sh).
+SB_KERNEL ?= 7.3
 GEN := $(CURDIR)/generated
 
-.PHONY: modules compat clean demo check bench unit deps help cli checkpatch dkms-source
+.PHONY: modules compat clean demo check bench unit deps help cli checkpatch dkms-source secureboot
 
 modules: compat
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -67,5 +70,8 @@ demo: deps
 bench: deps
 	scripts/bench.sh $(KERNELS)
 
+secureboot: deps
+	scripts/sb-guest.sh $(SB_KERNEL)
+
 help:
-	@sed -n '2,15p' Makefile
+	@sed -n '2,16p' Makefile

@@ -192,6 +192,22 @@ else
 	result fail "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
 fi
 
+# Secure Boot (scripts/sb-guest.sh): OVMF with Microsoft's keys, Debian's
+# signed shim, grub and kernel; dkms builds and signs, the kernel refuses
+# the modules until the DKMS key is in the MOK list, then loads them. One
+# kernel: DMABUF_REVOKE_SB_KERNEL (default 7.3 when it is in the run; "none"
+# skips it).
+sb_kernel=${DMABUF_REVOKE_SB_KERNEL:-}
+if [ -z "$sb_kernel" ]; then
+	case " $kernels " in *" 7.3 "*) sb_kernel=7.3 ;; *) sb_kernel=none ;; esac
+fi
+[ "$sb_kernel" = none ] && sb_kernel=
+if [ -n "$sb_kernel" ]; then
+	rm -rf "$BUILD/results/secureboot-$sb_kernel"
+	pool_run "Secure Boot guest (OVMF, shim, MOK), kernel $sb_kernel" \
+		"$BUILD/results/secureboot-$sb_kernel.log" "$TOP/scripts/sb-guest.sh" "$sb_kernel"
+fi
+
 # Debug kernels still being built from source join last, after the DKMS
 # guests were queued (those would otherwise wait for the compile).
 for k in $later; do test_kernel "$k"; done
@@ -243,6 +259,13 @@ for k in $dkms_kernels; do
 		result fail "dkms-$k: guest install flow produced no counts"
 	fi
 done
+if [ -n "$sb_kernel" ]; then
+	if [ -f "$BUILD/results/secureboot-$sb_kernel/counts" ]; then
+		add_counts "$BUILD/results/secureboot-$sb_kernel/counts"
+	else
+		result fail "secureboot-$sb_kernel: the Secure Boot guest produced no counts"
+	fi
+fi
 if [ -n "$bk" ] && grep -q '^CASE ' "$BUILD/bench/smoke-$bk.txt" 2>/dev/null &&
 	grep -q "^bench: $bk cycle-guarded ratio=" "$BUILD/bench/smoke-$bk.bench" 2>/dev/null; then
 	result ok "bench: smoke run on $bk completes and prints its table"

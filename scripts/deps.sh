@@ -2,7 +2,11 @@
 # deps.sh: install the host packages `make check`, `make demo` and
 # `make bench` (gnuplot for its plots) need; python3-prometheus-client is
 # the reference parser tests/cli checks `status --prometheus` with
-# (Debian 12, as root). Quiet and quick when everything is present.
+# (Debian 12, as root). The Secure Boot guest (scripts/sb-guest.sh) needs
+# ovmf, mtools and dosfstools (the ESP), qemu-utils (qemu-img), and what
+# trixie's python3-virt-firmware (fetched, not installed:
+# scripts/secureboot.manifest) imports. Quiet and quick when everything is
+# present.
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
@@ -10,7 +14,9 @@ PKGS=(make gcc-12 gcc libc6-dev bc curl ca-certificates debian-archive-keyring
 	libelf-dev pkg-config libcmocka-dev libkmod-dev
 	python3-prometheus-client shellcheck
 	dpkg-dev debhelper dh-dkms fakeroot e2fsprogs
-	clang libbpf-dev zlib1g-dev libzstd-dev gnuplot-nox)
+	clang libbpf-dev zlib1g-dev libzstd-dev gnuplot-nox
+	ovmf mtools dosfstools qemu-utils openssl
+	python3-cryptography python3-pefile python3-importlib-resources)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -28,6 +28,8 @@
 # flows the guest runs; each builds the modules once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/qemu-lib.sh"
+# shellcheck source=scripts/rootfs-lib.sh
+. "$(dirname "$0")/rootfs-lib.sh"
 
 only_rootfs=0
 if [ "${1:-}" = rootfs ]; then only_rootfs=1; shift; fi
@@ -41,143 +43,8 @@ SUITES=${DMABUF_REVOKE_DKMS_SUITES:-dkms deb}
 for s in $SUITES; do
 	case $s in dkms | deb) ;; *) die "DMABUF_REVOKE_DKMS_SUITES: '$s' is not dkms or deb" ;; esac
 done
-ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount
-# Bump when the way the image is made changes (part of the cache key).
-ROOTFS_REV=1
-
 "$TOP/scripts/kernels.sh" fetch "$k"
-kd=$(kdir "$k")
-moddir=$(kmoddir "$k")
-
-suite_for() {	# the Debian release whose gcc built the kernel
-	local v
-	v=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$kd/.config")
-	case $v in
-	*"gcc-12 "* | *" 12."*) echo bookworm ;;
-	*"gcc-14 "* | *" 14."*) echo trixie ;;
-	*) die "kernel $k: no known Debian release ships the compiler '$v'" ;;
-	esac
-}
-suite=$(suite_for)
-img=$CACHE/rootfs/$k.img
-
-# The kernel's headers and kbuild .debs, as verified by kernels.sh.
-kernel_debs() {
-	grep -v '^#' "$MANIFEST" | awk -v k="$k" '$1==k{print $4}' |
-		while read -r p; do
-			case $(basename "$p") in
-			linux-headers-* | linux-kbuild-* | linux-base-*) echo "$CACHE/debs/$(basename "$p")" ;;
-			esac
-		done
-}
-
-make_rootfs() {
-	local key dir deb sec debs inc m
-	key="rev=$ROOTFS_REV suite=$suite pkgs=$ROOTFS_PKGS $(grep -v '^#' "$MANIFEST" | awk -v k="$k" '$1==k' | md5sum)"
-	if [ -f "$img" ] && [ "$(cat "$img.stamp" 2>/dev/null)" = "$key" ]; then
-		log "rootfs $k: cached ($img, $(du -h "$img" | cut -f1) used)"
-		return
-	fi
-	command -v mmdebstrap >/dev/null || die "mmdebstrap missing (apt-get install mmdebstrap)"
-	deb=$(mirror debian) sec=$(mirror debian-security)
-	debs=$(kernel_debs | paste -sd,)
-	[ -n "$debs" ] || die "kernel $k: no linux-headers .debs in the manifest"
-	inc=$ROOTFS_PKGS
-	dir=$CACHE/rootfs/$k.dir
-	rm -rf "$dir" "$img" "$img.stamp"
-	mkdir -p "$dir"
-	# The kernel's modules as linux-image/linux-modules would install them
-	# (without the package: its postinst would build an initramfs we do
-	# not use); headers come as packages, so /lib/modules/REL/build is
-	# the package's symlink.
-	local q=--quiet
-	[ -z "${DMABUF_REVOKE_VERBOSE:-}" ] || q=--verbose
-	log "rootfs $k: mmdebstrap $suite with $inc + $(kernel_debs | xargs -n1 basename | xargs)"
-	mmdebstrap "$q" --variant=apt --include="$inc" \
-		--customize-hook='mkdir -p "$1/usr/lib/modules/'"$rel"'/kernel" "$1/payload"' \
-		--customize-hook='mkdir -p "$1/tmp/kdebs"' \
-		--customize-hook="copy-in ${debs//,/ } /tmp/kdebs" \
-		--customize-hook='chroot "$1" sh -c "apt-get install -y --no-install-recommends /tmp/kdebs/*.deb && rm -rf /tmp/kdebs"' \
-		--customize-hook="sync-in $moddir/kernel /usr/lib/modules/$rel/kernel" \
-		--customize-hook='for f in modules.builtin modules.builtin.modinfo modules.order; do [ ! -f "'"$moddir"'/$f" ] || cp "'"$moddir"'/$f" "$1/usr/lib/modules/'"$rel"'/"; done' \
-		--customize-hook='chroot "$1" depmod '"$rel" \
-		--customize-hook='chroot "$1" openssl req -new -x509 -nodes -days 36500 -subj "/CN=DKMS module signing key" -newkey rsa:2048 -keyout /var/lib/dkms/mok.key -outform DER -out /var/lib/dkms/mok.pub >/dev/null 2>&1' \
-		--customize-hook='chroot "$1" apt-get clean' \
-		"$suite" "$dir" \
-		"deb $deb $suite main" "deb $sec $suite-security main" >&2 ||
-		{ rm -rf "$dir"; die "mmdebstrap $suite failed"; }
-	[ -L "$dir/usr/lib/modules/$rel/build" ] || [ -L "$dir/lib/modules/$rel/build" ] ||
-		{ rm -rf "$dir"; die "rootfs $k: linux-headers-$rel did not install /lib/modules/$rel/build"; }
-	local cc
-	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kd/.config")
-	for m in "$cc" make; do
-		chroot "$dir" sh -c "command -v $m" >/dev/null ||
-			{ rm -rf "$dir"; die "rootfs $k: no $m in the $suite userland"; }
-	done
-	# ext4 without metadata_csum: the initramfs then needs no crc32c module.
-	local mb
-	mb=$(du -sm "$dir" | cut -f1)
-	mke2fs -q -t ext4 -O ^metadata_csum -L dbr-root -d "$dir" "$img" "$((mb + 1536))M" ||
-		{ rm -rf "$dir" "$img"; die "mke2fs of the $k root fs failed"; }
-	rm -rf "$dir"
-	echo "$key" >"$img.stamp"
-	log "rootfs $k: $img ($(du -h "$img" | cut -f1) used of $(du -h --apparent-size "$img" | cut -f1))"
-}
-
-# The busybox initramfs: virtio_pci, virtio_blk, ext4 (and what they need)
-# from the matrix kernel, /init that mounts the root and switch_roots.
-declare -A KO STAGED
-make_initramfs() {
-	local st=$work/initramfs f n m
-	rm -rf "$st"
-	mkdir -p "$st"/{bin,dev,proc,sys,newroot,lib/modules/"$rel"}
-	while IFS= read -r f; do
-		n=$(basename "$f"); n=${n%%.ko*}; KO[${n//-/_}]=$f
-	done < <(find "$moddir/kernel" -name '*.ko*')
-	stage_ko() {
-		local n=${1//-/_} f dst dep
-		[ -n "${STAGED[$n]:-}" ] && return
-		STAGED[$n]=1
-		f=${KO[$n]:-}
-		[ -n "$f" ] || return 0	# built in
-		dst=$st/lib/modules/$rel/${f#"$moddir"/}
-		dst=${dst%%.ko*}.ko
-		mkdir -p "$(dirname "$dst")"
-		case $f in
-		*.ko.xz) xz -dc "$f" >"$dst" ;;
-		*.ko.zst) zstd -qdc "$f" >"$dst" ;;
-		*) cp "$f" "$dst" ;;
-		esac
-		for dep in $(modinfo -F depends "$f" | tr ',' ' '); do stage_ko "$dep"; done
-	}
-	# crc32c: ext4 asks the crypto API for it at mount (a module on 6.1).
-	for m in virtio_pci virtio_blk crc32c_generic crc32c_intel ext4; do stage_ko "$m"; done
-	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$st/lib/modules/$rel/" 2>/dev/null || true
-	depmod -b "$st" "$rel"
-	cp /bin/busybox "$st/bin/busybox"
-	ln -s busybox "$st/bin/sh"
-	cat >"$st/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-for m in virtio_pci virtio_blk crc32c_generic crc32c_intel ext4; do modprobe $m 2>/dev/null; done
-i=0
-while [ ! -b /dev/vda ] || [ ! -b /dev/vdb ]; do
-	i=$((i + 1)); [ $i -gt 100 ] && { echo "initramfs: no /dev/vda, /dev/vdb"; poweroff -f; }
-	sleep 0.1
-done
-mount -t ext4 /dev/vda /newroot || { echo "initramfs: cannot mount the root fs"; poweroff -f; }
-mount -t ext4 -o ro /dev/vdb /newroot/payload || { echo "initramfs: cannot mount the payload"; poweroff -f; }
-umount /proc /sys
-mount --move /dev /newroot/dev
-echo "initramfs: switch_root into the Debian root fs"
-exec switch_root /newroot /bin/bash /payload/run.sh
-INIT
-	chmod 755 "$st/init"
-	(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
-}
+rootfs_setup "$k"
 
 # The payload disk: the source as DKMS wants it, the .debs, the CLI binary
 # (for the dkms flow, where no package installs it), the guest script.

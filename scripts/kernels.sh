@@ -4,6 +4,9 @@
 #   scripts/kernels.sh fetch [KERNEL...]   download + sha256-verify + extract
 #                                          (<series>-debug: build, scripts/debug-kernel.sh)
 #   scripts/kernels.sh kdir KERNEL         print the headers dir (make KDIR=...)
+#   scripts/kernels.sh fetch-deb ARCHIVE POOLPATH SHA256
+#                                          download + sha256-verify one pinned .deb
+#                                          (scripts/secureboot.manifest), print its path
 #   scripts/kernels.sh manifest            propose manifest lines: the newest release
 #                                          of each series, from Debian's signed indexes
 #                                          (private apt view); diff against the manifest
@@ -280,9 +283,10 @@ fetch)
 	[ $# -gt 0 ] || set -- $DEFAULT_KERNELS
 	for k in "$@"; do fetch_one "$k"; done ;;
 kdir) kdir "$1" ;;
+fetch-deb) download "${1:?archive}" "${2:?pool path}" "${3:?sha256}" ;;
 vmlinuz) vmlinuz "$1" ;;
 moddir) kmoddir "$1" ;;
 release) manifest_release "$1" ;;
 manifest) manifest ;;
-*) die "usage: $0 fetch [KERNEL...] | kdir|vmlinuz|moddir|release KERNEL | manifest" ;;
+*) die "usage: $0 fetch [KERNEL...] | fetch-deb ARCHIVE POOLPATH SHA256 | kdir|vmlinuz|moddir|release KERNEL | manifest" ;;
 esac

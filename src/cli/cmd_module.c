@@ -105,7 +105,7 @@ static int parse_enable(int argc, char **argv, struct enable_opts *o)
 
 static int load(struct ctx *c, const char *name, const char *options)
 {
-	char msg[512];
+	char msg[EXPLAIN_MAX];
 	int ret = module_load(c, name, options);
 
 	if (!ret)
@@ -117,7 +117,7 @@ static int load(struct ctx *c, const char *name, const char *options)
 
 static int unload(struct ctx *c, const char *name)
 {
-	char msg[512];
+	char msg[EXPLAIN_MAX];
 	int ret = module_unload(c, name);
 
 	if (!ret)
@@ -155,7 +155,7 @@ static void print_enabled(const struct ctx *c)
 int cmd_enable(struct ctx *c, int argc, char **argv)
 {
 	struct enable_opts o = { .policy = NULL };
-	char opts[96], lp[512], backend[16] = "";
+	char opts[96], lp[EXPLAIN_MAX], backend[16] = "";
 	bool loaded_shim = false;
 	int ret = parse_enable(argc, argv, &o);
 

@@ -314,7 +314,7 @@ static void case_off_stub(struct st *s)
 /* Load what is missing; open the devices. An exit code. */
 static int setup(struct st *s)
 {
-	char path[512], msg[512];
+	char path[512], msg[EXPLAIN_MAX];
 	int i, ret;
 
 	for (i = 0; i < 3; i++) {
@@ -364,7 +364,7 @@ static void teardown(struct st *s)
 		err_msg("selftest: could not restore the exporters entry of %s (%s)",
 			MOD_EXPORTER, *s->entry ? s->entry : "none");
 	for (i = 2; i >= 0; i--) {
-		char msg[512];
+		char msg[EXPLAIN_MAX];
 		int ret;
 
 		if (!s->loaded[i])

@@ -15,6 +15,33 @@
 
 /* Where Debian's dkms keeps the key it signs modules with. */
 #define DKMS_MOK "/var/lib/dkms/mok.pub"
+/*
+ * shim's request variable: 'mokutil --import' wrote it, MokManager takes it
+ * at the next boot (owner SHIM_LOCK_GUID).
+ */
+#define P_MOKNEW "/sys/firmware/efi/efivars/MokNew-605dab50-e046-4300-abb6-3dd810dd8b23"
+
+/* What MokManager (shim, before the kernel) asks, in its words. */
+#define MOKMANAGER \
+	"reboot: before the kernel, shim's blue MokManager screen asks to " \
+	"\"Press any key to perform MOK management\" (10 s): choose \"Enroll MOK\", " \
+	"\"Continue\", \"Yes\", type the password, \"Reboot\"; then run '" PROG \
+	" enable' again"
+
+/*
+ * The way out of a signature the kernel does not trust: enroll the DKMS
+ * key, or, when 'mokutil --import' was run already, the reboot into
+ * MokManager that is still missing.
+ */
+static const char *enroll_advice(const struct ctx *c)
+{
+	char path[256];
+
+	if (!path_of(c, path, sizeof(path), P_MOKNEW) && path_exists(path))
+		return "an enrollment is waiting ('mokutil --import' was run): " MOKMANAGER;
+	return "enroll the DKMS key once: run 'mokutil --import " DKMS_MOK "' (it asks for "
+		"a one-time password), then " MOKMANAGER;
+}
 
 void lockdown_mode(const struct ctx *c, char *buf, size_t size)
 {
@@ -52,18 +79,19 @@ int explain_load(const struct ctx *c, const char *module, int err, char *buf,
 	case EKEYREJECTED:
 	case ENOKEY:
 		snprintf(buf, size,
-			 "%s: module signature rejected (%s): Secure Boot only loads modules signed "
-			 "with an enrolled key; sign it with the DKMS MOK key and enroll that key: "
-			 "'mokutil --import " DKMS_MOK "', reboot and confirm in MokManager",
-			 module, strerror(err));
+			 "%s: module signature rejected (%s): with Secure Boot the kernel loads "
+			 "only modules signed by a key it trusts, and DKMS signed this one with "
+			 "its own key (" DKMS_MOK "), which is not enrolled; %s",
+			 module, strerror(err), enroll_advice(c));
 		return EXIT_FAIL;
 	case EPERM:
 		lockdown_mode(c, lock, sizeof(lock));
 		if (!strcmp(lock, "integrity") || !strcmp(lock, "confidentiality")) {
 			snprintf(buf, size,
-				 "%s: refused by kernel lockdown (%s): only modules signed with a "
-				 "trusted key load; sign it with the DKMS MOK key and enroll that "
-				 "key: 'mokutil --import " DKMS_MOK "'", module, lock);
+				 "%s: refused by kernel lockdown (%s, Secure Boot): only modules "
+				 "signed by a key the kernel trusts load, and DKMS signed this one "
+				 "with its own key (" DKMS_MOK "), which is not enrolled; %s",
+				 module, lock, enroll_advice(c));
 			return EXIT_FAIL;
 		}
 		snprintf(buf, size,
@@ -71,6 +99,18 @@ int explain_load(const struct ctx *c, const char *module, int err, char *buf,
 			 "and the module must not be blacklisted", module);
 		return EXIT_FAIL;
 	case ENOEXEC:
+		if (!strcmp(module, MOD_LIVEPATCH)) {
+			/* src/livepatch_unconfirmed.c: the stand-in refuses so. */
+			snprintf(buf, size,
+				 "%s: refused to load (Exec format error): built as the stand-in "
+				 "that refuses, because dkms could not confirm vfio-pci's layout "
+				 "(no bpftool or binutils when it built; 'dmesg | grep %s' says "
+				 "why), or built for another kernel; install bpftool and binutils "
+				 "and rebuild: 'dkms install --force dmabuf-revoke/"
+				 DMABUF_REVOKE_VERSION " -k %s'; or use --backend kprobe",
+				 module, module, release(&u));
+			return EXIT_FAIL;
+		}
 		snprintf(buf, size,
 			 "%s: built for another kernel (Exec format error): rebuild it for %s "
 			 "with 'dkms autoinstall'", module, release(&u));

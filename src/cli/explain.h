@@ -9,6 +9,9 @@
 
 /* "none", "integrity" or "confidentiality" (the bracketed mode), or "". */
 void lockdown_mode(const struct ctx *c, char *buf, size_t size);
+/* Room for any message below (the Secure Boot advice is the longest). */
+#define EXPLAIN_MAX 1024
+
 /* Loading @module failed with -@err: a message in @buf; returns the exit code. */
 int explain_load(const struct ctx *c, const char *module, int err, char *buf,
 		 size_t size);

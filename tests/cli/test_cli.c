@@ -169,31 +169,56 @@ static void explain_not_installed(void **state)
 static void explain_signature(void **state)
 {
 	struct fake *f = *state;
-	char msg[512];
+	char msg[EXPLAIN_MAX];
 
 	assert_int_equal(explain_load(&f->c, "dmabuf_revoke", EKEYREJECTED, msg, sizeof(msg)),
 			 EXIT_FAIL);
-	assert_non_null(strstr(msg, "signature rejected"));
+	assert_non_null(strstr(msg, "signature rejected (Key was rejected by service)"));
 	assert_non_null(strstr(msg, "Secure Boot"));
-	assert_non_null(strstr(msg, "mokutil --import"));
+	assert_non_null(strstr(msg, "run 'mokutil --import /var/lib/dkms/mok.pub'"));
+	/* What to reboot into, and what to choose there. */
+	assert_non_null(strstr(msg, "MokManager"));
+	assert_non_null(strstr(msg, "\"Enroll MOK\", \"Continue\", \"Yes\""));
+	assert_non_null(strstr(msg, "'dmabuf-revokectl enable' again"));
+	assert_true(strlen(msg) < sizeof(msg) - 1);	/* not cut off */
 	assert_int_equal(explain_load(&f->c, "dmabuf_revoke", ENOKEY, msg, sizeof(msg)),
 			 EXIT_FAIL);
 	assert_non_null(strstr(msg, "mokutil --import"));
 }
 
+/* mokutil --import was run, the reboot into MokManager was not. */
+static void explain_signature_enrollment_waiting(void **state)
+{
+	struct fake *f = *state;
+	char msg[EXPLAIN_MAX], cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/sys/firmware/efi/efivars' && : >'%s/sys/firmware/efi/efivars/MokNew-605dab50-e046-4300-abb6-3dd810dd8b23'",
+		 f->root, f->root);
+	assert_int_equal(system(cmd), 0);
+	explain_load(&f->c, "dmabuf_revoke", EKEYREJECTED, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "an enrollment is waiting"));
+	assert_null(strstr(msg, "run 'mokutil --import"));
+	assert_non_null(strstr(msg, "\"Enroll MOK\""));
+	set_lockdown(f, "none [integrity] confidentiality\n");
+	explain_load(&f->c, "dmabuf_revoke", EPERM, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "an enrollment is waiting"));
+}
+
 static void explain_lockdown(void **state)
 {
 	struct fake *f = *state;
-	char msg[512], mode[32];
+	char msg[EXPLAIN_MAX], mode[32];
 
 	set_lockdown(f, "none [integrity] confidentiality\n");
 	lockdown_mode(&f->c, mode, sizeof(mode));
 	assert_string_equal(mode, "integrity");
 	assert_int_equal(explain_load(&f->c, "m", EPERM, msg, sizeof(msg)), EXIT_FAIL);
-	assert_non_null(strstr(msg, "lockdown (integrity)"));
+	assert_non_null(strstr(msg, "lockdown (integrity"));
+	assert_non_null(strstr(msg, "mokutil --import /var/lib/dkms/mok.pub"));
+	assert_non_null(strstr(msg, "MokManager"));
 	set_lockdown(f, "none integrity [confidentiality]\n");
 	explain_load(&f->c, "m", EPERM, msg, sizeof(msg));
-	assert_non_null(strstr(msg, "lockdown (confidentiality)"));
+	assert_non_null(strstr(msg, "lockdown (confidentiality"));
 }
 
 static void explain_eperm_without_lockdown(void **state)
@@ -212,10 +237,17 @@ static void explain_eperm_without_lockdown(void **state)
 static void explain_other_load_errors(void **state)
 {
 	struct fake *f = *state;
-	char msg[512];
+	char msg[EXPLAIN_MAX];
 
 	assert_int_equal(explain_load(&f->c, "m", ENOEXEC, msg, sizeof(msg)), EXIT_FAIL);
 	assert_non_null(strstr(msg, "another kernel"));
+	/* The livepatch stand-in (no bpftool when dkms built) refuses with ENOEXEC. */
+	assert_int_equal(explain_load(&f->c, "dmabuf_revoke_livepatch", ENOEXEC, msg,
+				      sizeof(msg)), EXIT_FAIL);
+	assert_non_null(strstr(msg, "stand-in"));
+	assert_non_null(strstr(msg, "install bpftool and binutils"));
+	assert_non_null(strstr(msg, "dkms install --force dmabuf-revoke/"));
+	assert_non_null(strstr(msg, "--backend kprobe"));
 	assert_int_equal(explain_load(&f->c, "m", EINVAL, msg, sizeof(msg)), EXIT_FAIL);
 	assert_non_null(strstr(msg, "module parameter"));
 	assert_int_equal(explain_load(&f->c, "m", EXDEV, msg, sizeof(msg)), EXIT_UNAVAIL);
@@ -305,6 +337,8 @@ int main(void)
 		cmocka_unit_test(parse_blank_and_bad_lines),
 		cmocka_unit_test_setup_teardown(explain_not_installed, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(explain_signature, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(explain_signature_enrollment_waiting, fake_setup,
+						fake_teardown),
 		cmocka_unit_test_setup_teardown(explain_lockdown, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(explain_eperm_without_lockdown, fake_setup,
 						fake_teardown),

@@ -156,57 +156,71 @@ test_kernel() {
 	pool_run "kernel $k guest" "$BUILD/results/guest-$k.log" "$TOP/scripts/guest.sh" "$k"
 	GUEST_KERNELS="${GUEST_KERNELS:-} $k"
 }
-for k in $ordered; do test_kernel "$k"; done
 
-# Packaging and the real install flow: the .debs (dpkg-buildpackage), then
-# per kernel a Debian guest (bookworm for 6.1, trixie for 7.0) doing
-# dkms add/build/install/remove and apt install/purge (scripts/dkms-guest.sh).
-# DMABUF_REVOKE_DKMS_KERNELS overrides which kernels (default: 6.1 and 7.0
-# when they are in the run; "none" skips the guest flow).
-dkms_kernels=
-if stage deb "$TOP/scripts/deb.sh"; then
-	result ok "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
-	rc=0
-	"$TOP/tests/dkms/conf-test.sh" >"$BUILD/results/dkms-conf.tap" 2>&1 || rc=$?
-	cat "$BUILD/results/dkms-conf.tap"
-	tap_count dkms-conf "$BUILD/results/dkms-conf.tap" "$rc"
-	# One flow per kernel: the by-hand DKMS flow on 6.1 (bookworm), apt +
-	# dh-dkms on 7.0 (trixie). Naming kernels in DMABUF_REVOKE_DKMS_KERNELS
-	# runs both flows on each of them.
-	dkms_kernels=${DMABUF_REVOKE_DKMS_KERNELS:-}
-	declare -A dkms_suites=()
-	if [ -z "$dkms_kernels" ]; then
-		for k in 6.1 7.0; do
-			case " $kernels " in *" $k "*) dkms_kernels="$dkms_kernels $k" ;; esac
+# The install flows' guests are the longest after a debug kernel's: they
+# are queued right after it, before the stock kernels (longest first, so
+# the run does not end on them). Their kernels are fetched here, in this
+# shell, so no guest fetches a kernel while test_kernel does.
+queue_install_guests() {
+	# Packaging and the real install flow: the .debs (dpkg-buildpackage), then
+	# per kernel a Debian guest (bookworm for 6.1, trixie for 7.0) doing
+	# dkms add/build/install/remove and apt install/purge (scripts/dkms-guest.sh).
+	# DMABUF_REVOKE_DKMS_KERNELS overrides which kernels (default: 6.1 and 7.0
+	# when they are in the run; "none" skips the guest flow).
+	dkms_kernels=
+	if stage deb "$TOP/scripts/deb.sh"; then
+		result ok "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
+		rc=0
+		"$TOP/tests/dkms/conf-test.sh" >"$BUILD/results/dkms-conf.tap" 2>&1 || rc=$?
+		cat "$BUILD/results/dkms-conf.tap"
+		tap_count dkms-conf "$BUILD/results/dkms-conf.tap" "$rc"
+		# One flow per kernel: the by-hand DKMS flow on 6.1 (bookworm), apt +
+		# dh-dkms on 7.0 (trixie). Naming kernels in DMABUF_REVOKE_DKMS_KERNELS
+		# runs both flows on each of them.
+		dkms_kernels=${DMABUF_REVOKE_DKMS_KERNELS:-}
+		declare -gA dkms_suites=()
+		if [ -z "$dkms_kernels" ]; then
+			for k in 6.1 7.0; do
+				case " $kernels " in *" $k "*) dkms_kernels="$dkms_kernels $k" ;; esac
+			done
+			dkms_suites=([6.1]=dkms [7.0]=deb)
+		fi
+		[ "$dkms_kernels" = none ] && dkms_kernels=
+		for k in $dkms_kernels; do
+			# A failed fetch: test_kernel says so; this guest has no counts.
+			stage "fetch-$k" fetch_kernel "$k" || continue
+			rm -rf "$BUILD/results/dkms-$k"
+			DMABUF_REVOKE_DEB_FRESH=1 DMABUF_REVOKE_DKMS_SUITES="${dkms_suites[$k]:-dkms deb}" \
+				pool_run "DKMS install flow (${dkms_suites[$k]:-dkms deb}) in a Debian guest, kernel $k" \
+				"$BUILD/results/dkms-$k.log" "$TOP/scripts/dkms-guest.sh" "$k"
 		done
-		dkms_suites=([6.1]=dkms [7.0]=deb)
+	else
+		result fail "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
 	fi
-	[ "$dkms_kernels" = none ] && dkms_kernels=
-	for k in $dkms_kernels; do
-		rm -rf "$BUILD/results/dkms-$k"
-		DMABUF_REVOKE_DEB_FRESH=1 DMABUF_REVOKE_DKMS_SUITES="${dkms_suites[$k]:-dkms deb}" \
-			pool_run "DKMS install flow (${dkms_suites[$k]:-dkms deb}) in a Debian guest, kernel $k" \
-			"$BUILD/results/dkms-$k.log" "$TOP/scripts/dkms-guest.sh" "$k"
-	done
-else
-	result fail "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
-fi
 
-# Secure Boot (scripts/sb-guest.sh): OVMF with Microsoft's keys, Debian's
-# signed shim, grub and kernel; dkms builds and signs, the kernel refuses
-# the modules until the DKMS key is in the MOK list, then loads them. One
-# kernel: DMABUF_REVOKE_SB_KERNEL (default 7.3 when it is in the run; "none"
-# skips it).
-sb_kernel=${DMABUF_REVOKE_SB_KERNEL:-}
-if [ -z "$sb_kernel" ]; then
-	case " $kernels " in *" 7.3 "*) sb_kernel=7.3 ;; *) sb_kernel=none ;; esac
-fi
-[ "$sb_kernel" = none ] && sb_kernel=
-if [ -n "$sb_kernel" ]; then
-	rm -rf "$BUILD/results/secureboot-$sb_kernel"
-	pool_run "Secure Boot guest (OVMF, shim, MOK), kernel $sb_kernel" \
-		"$BUILD/results/secureboot-$sb_kernel.log" "$TOP/scripts/sb-guest.sh" "$sb_kernel"
-fi
+	# Secure Boot (scripts/sb-guest.sh): OVMF with Microsoft's keys, Debian's
+	# signed shim, grub and kernel; dkms builds and signs, the kernel refuses
+	# the modules until the DKMS key is in the MOK list, then loads them. One
+	# kernel: DMABUF_REVOKE_SB_KERNEL (default 7.3 when it is in the run; "none"
+	# skips it).
+	sb_kernel=${DMABUF_REVOKE_SB_KERNEL:-}
+	if [ -z "$sb_kernel" ]; then
+		case " $kernels " in *" 7.3 "*) sb_kernel=7.3 ;; *) sb_kernel=none ;; esac
+	fi
+	[ "$sb_kernel" = none ] && sb_kernel=
+	if [ -n "$sb_kernel" ] && stage "fetch-$sb_kernel" fetch_kernel "$sb_kernel"; then
+		rm -rf "$BUILD/results/secureboot-$sb_kernel"
+		pool_run "Secure Boot guest (OVMF, shim, MOK), kernel $sb_kernel" \
+			"$BUILD/results/secureboot-$sb_kernel.log" "$TOP/scripts/sb-guest.sh" "$sb_kernel"
+	fi
+}
+for k in $ordered; do
+	case $k in *-debug) test_kernel "$k" ;; esac
+done
+queue_install_guests
+for k in $ordered; do
+	case $k in *-debug) ;; *) test_kernel "$k" ;; esac
+done
 
 # Debug kernels still being built from source join last, after the DKMS
 # guests were queued (those would otherwise wait for the compile).

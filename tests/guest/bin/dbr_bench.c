@@ -52,6 +52,7 @@
 #include <linux/vfio.h>
 
 #include "dbr_vfio_uapi.h"
+#include "dbr_util.h"
 
 #define DEV "/dev/dmabuf_revoke_bench"
 #define SHIM "/sys/module/dmabuf_revoke"
@@ -81,19 +82,6 @@ static const unsigned int lives[] = { 1, 100, 1000, 10000 };
 static const unsigned int nops[] = { 10, 100 };
 static const unsigned int revokes[] = { 1, 10, 100, 1000 };
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "dbr_bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 static int usage(const char *why)
 {

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "dmabuf_revoke_exporter.h"
+#include "dbr_util.h"
 
 static int usage(void)
 {
@@ -46,26 +47,6 @@ static int usage(void)
 		"       dbr_rdma status [--pfx P] ID | release ID\n"
 		"VARIANT: pinned | revocable\n");
 	return 2;
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("dbr_rdma: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stdout);
-	exit(2);
-}
-
-static const char *ename(int err)
-{
-	const char *n = err ? strerrorname_np(err) : "0";
-
-	return n ? n : "?";
 }
 
 static int open_dev(const char *path, const char *module)

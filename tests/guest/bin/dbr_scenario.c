@@ -28,6 +28,8 @@
 #include "dmabuf_revoke_exporter.h"
 #include "dmabuf_revoke_importer.h"
 #include "dbr_vgem.h"
+#include "dbr_util.h"
+#include "dbr_imp_print.h"
 
 static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
 
@@ -49,13 +51,6 @@ static int parse_mode(const char *s)
 		if (!strcmp(s, modes[i]))
 			return (int)i;
 	return -1;
-}
-
-static const char *ename(int err)
-{
-	const char *n = err ? strerrorname_np(err) : "0";
-
-	return n ? n : "?";
 }
 
 static int open_dev(const char *path)
@@ -85,20 +80,6 @@ static int create_buf(int exp, int unguarded, int nopin)
 		exit(2);
 	}
 	return c.fd;
-}
-
-static void print_imp(int imp, unsigned int id, const char *pfx)
-{
-	struct dbr_imp_status st = { .id = id };
-
-	if (ioctl(imp, DBR_IMP_STATUS, &st)) {
-		printf("%s_status=%s\n", pfx, ename(errno));
-		return;
-	}
-	printf("%s_mapped=%u\n%s_pinned=%u\n%s_notifications=%u\n%s_stale=%u\n"
-	       "%s_maps=%u\n%s_last_map_err=%s\n", pfx, st.mapped, pfx, st.pinned,
-	       pfx, st.notifications, pfx, st.stale, pfx, st.maps, pfx,
-	       ename(-st.last_map_err));
 }
 
 static void print_exp(int exp, int buf, const char *pfx)

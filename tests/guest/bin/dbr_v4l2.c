@@ -38,16 +38,10 @@
 #include <linux/videodev2.h>
 
 #include "dmabuf_revoke_exporter.h"
+#include "dbr_util.h"
 
 #define BUF_SIZE 4096u	/* one page: vb2-dma-contig needs it DMA-contiguous */
 #define NBUF 2		/* vivid starts streaming with 2 buffers queued */
-
-static const char *ename(int err)
-{
-	const char *n = err ? strerrorname_np(err) : "0";
-
-	return n ? n : "?";
-}
 
 static void setup_fail(const char *what)
 {

@@ -99,6 +99,8 @@
 #include "dmabuf_revoke_importer.h"
 
 #include "dbr_vfio_uapi.h"
+#include "dbr_util.h"
+#include "dbr_imp_print.h"
 
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8
@@ -115,26 +117,6 @@ static int usage(void)
 		"       dbr_vfio hold [--novfio] [--bdf BDF]\n"
 		"MODE: legacy | stub | nocb | compliant | none\n");
 	return 2;
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("dbr_vfio: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stdout);
-	exit(2);
-}
-
-static const char *ename(int err)
-{
-	const char *n = err ? strerrorname_np(err) : "0";
-
-	return n ? n : "?";
 }
 
 static int parse_mode(const char *s)
@@ -433,20 +415,6 @@ static int attachments(int buf)
 	}
 	fclose(f);
 	return n;
-}
-
-static void print_imp(int imp, unsigned int id, const char *pfx)
-{
-	struct dbr_imp_status st = { .id = id };
-
-	if (ioctl(imp, DBR_IMP_STATUS, &st)) {
-		printf("%s_status=%s\n", pfx, ename(errno));
-		return;
-	}
-	printf("%s_mapped=%u\n%s_pinned=%u\n%s_notifications=%u\n%s_stale=%u\n"
-	       "%s_maps=%u\n%s_last_map_err=%s\n", pfx, st.mapped, pfx, st.pinned,
-	       pfx, st.notifications, pfx, st.stale, pfx, st.maps, pfx,
-	       ename(-st.last_map_err));
 }
 
 /* The importer's device: a PCI device (BDF) or its own (NULL). */

@@ -67,21 +67,9 @@ newlog() { dmesg | tail -n +$((LOG0 + 1)) | grep -q "$1"; }
 # cached PATTERN: the registry caches an importer matching PATTERN.
 cached() { grep -q "$1" "$D/registry"; }
 
+# shellcheck disable=SC2034 # read by snap and delta_is (helpers.sh)
 COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable"
-snap() { for c in $COUNTERS; do eval "C0_$c=$(cat "$C/$c")"; done; }
-# delta_is NAME "c1=n c2=m ...": the listed counters moved by exactly n,
-# m..., every other one did not move.
-delta_is() {
-	_n=$1 _want=$2 _bad='' _d=''
-	for c in $COUNTERS; do
-		eval "_d=\$(( \$(cat $C/$c) - C0_$c ))"
-		_w=0
-		for kv in $_want; do [ "${kv%%=*}" = "$c" ] && _w=${kv#*=}; done
-		[ "$_d" = "$_w" ] || _bad="$_bad $c:$_d(want $_w)"
-	done
-	[ -z "$_bad" ] || ktap_diag "$_n:$_bad"
-	if [ -z "$_bad" ]; then ktap_ok "$_n"; else ktap_fail "$_n"; fi
-}
+# snap, delta_is: helpers.sh, over $COUNTERS.
 rdma() { kv R dbr_rdma "$@"; }
 
 # --- enforce: the plain pinned import is refused ----------------------------

@@ -246,14 +246,16 @@ if [ -r /proc/slabinfo ] && grep -q '^kmalloc-4k ' /proc/slabinfo; then
 	k4shrink
 	s0=$(awk '$1=="kmalloc-4k"{print $2}' /proc/slabinfo)
 	i=0
-	while [ $i -lt 100 ]; do
+	# 30 loads: a leak of one object a load shows as 30; no run of
+	# 6.1-7.3 (debug included) has seen the count move without one.
+	while [ $i -lt 30 ]; do
 		modprobe dmabuf_revoke deny=a,b allow=c exporters=d policy=bogus 2>/dev/null
 		i=$((i + 1))
 	done
 	k4shrink
 	s1=$(awk '$1=="kmalloc-4k"{print $2}' /proc/slabinfo)
-	ktap_diag "kmalloc-4k active objects: $s0 -> $s1 after 100 failed loads"
-	check "100 failed loads with list knobs: no kmalloc-4k growth (< 60)" [ $((s1 - s0)) -lt 60 ]
+	ktap_diag "kmalloc-4k active objects: $s0 -> $s1 after 30 failed loads"
+	check "30 failed loads with list knobs: no kmalloc-4k growth (< 15)" [ $((s1 - s0)) -lt 15 ]
 else
 	ktap_skip "failed loads leak nothing" "/proc/slabinfo (CONFIG_SLUB_DEBUG)"
 fi

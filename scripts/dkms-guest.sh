@@ -7,7 +7,7 @@
 # linux-headers/linux-kbuild .debs (the ones scripts/kernels.sh verified)
 # with their compiler from the archive, and the kernel's modules. A busybox
 # initramfs loads virtio_blk and ext4 from the matrix kernel and switch_roots
-# into it, running tests/dkms/run.sh as init (no systemd: TCG time).
+# into it, running tests/dkms/run.sh as init (not systemd: TCG time).
 # In the guest, as root, tests/dkms/run.sh does:
 #   1. dkms add/build/install from /usr/src, modprobe with options from
 #      /etc/modprobe.d, sysfs knobs, `dmabuf-revokectl selftest`,
@@ -16,7 +16,9 @@
 #      scripts/deb.sh built: dkms-autopkgtest installs the DKMS package and
 #      builds for the running kernel, then the CLI and module tests; the
 #      modprobe.d conffile and dmabuf-revoke.service (its ExecStart run by
-#      hand); purge: no file left.
+#      hand, then "systemctl enable"); run.sh then execs systemd, which
+#      boots the root fs with the unit enabled: the module is loaded with
+#      the conffile's policy; purge: no file left.
 # Results go to build/results/dkms-KERNEL/ (console.log, results.ktap,
 # dmesg.log, verdict, counts "<passed> <failed> <skipped>"), judged like
 # scripts/guest.sh: a failed or missing result, a timeout, a guest that died,
@@ -42,8 +44,9 @@ SUITES=${DMABUF_REVOKE_DKMS_SUITES:-dkms deb}
 for s in $SUITES; do
 	case $s in dkms | deb) ;; *) die "DMABUF_REVOKE_DKMS_SUITES: '$s' is not dkms or deb" ;; esac
 done
-# autopkgtest: the deb flow runs debian/tests with it (null virt server).
-ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount,autopkgtest
+# autopkgtest: the deb flow runs debian/tests with it (null virt server);
+# systemd: it then boots the root fs with dmabuf-revoke.service enabled.
+ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount,autopkgtest,systemd
 # Bump when the way the image is made changes (part of the cache key).
 ROOTFS_REV=1
 

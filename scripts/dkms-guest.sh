@@ -7,15 +7,18 @@
 # linux-headers/linux-kbuild .debs (the ones scripts/kernels.sh verified)
 # with their compiler from the archive, and the kernel's modules. A busybox
 # initramfs loads virtio_blk and ext4 from the matrix kernel and switch_roots
-# into it, running tests/dkms/run.sh as init (no systemd: TCG time).
+# into it, running tests/dkms/run.sh as init (not systemd: TCG time).
 # In the guest, as root, tests/dkms/run.sh does:
 #   1. dkms add/build/install from /usr/src, modprobe with options from
 #      /etc/modprobe.d, sysfs knobs, `dmabuf-revokectl selftest`,
 #      `dkms remove --all`: no file left behind (file lists compared)
-#   2. apt install of the .debs scripts/deb.sh built: DKMS builds for the
-#      running kernel; the CLI from the package; the modprobe.d conffile
-#      and dmabuf-revoke.service (its ExecStart run by hand); purge: no
-#      file left.
+#   2. debian/tests run by autopkgtest (null virt server) against the .debs
+#      scripts/deb.sh built: dkms-autopkgtest installs the DKMS package and
+#      builds for the running kernel, then the CLI and module tests; the
+#      modprobe.d conffile and dmabuf-revoke.service (its ExecStart run by
+#      hand, then "systemctl enable"); run.sh then execs systemd, which
+#      boots the root fs with the unit enabled: the module is loaded with
+#      the conffile's policy; purge: no file left.
 # Results go to build/results/dkms-KERNEL/ (console.log, results.ktap,
 # dmesg.log, verdict, counts "<passed> <failed> <skipped>"), judged like
 # scripts/guest.sh: a failed or missing result, a timeout, a guest that died,
@@ -47,7 +50,8 @@ done
 rootfs_setup "$k"
 
 # The payload disk: the source as DKMS wants it, the .debs, the CLI binary
-# (for the dkms flow, where no package installs it), the guest script.
+# (for the dkms flow, where no package installs it), debian/ (the tree
+# autopkgtest reads debian/tests from), the guest script.
 make_payload() {
 	local p=$work/payload src
 	rm -rf "$p" "$work/payload.img"
@@ -59,6 +63,8 @@ make_payload() {
 	dpkg-deb --fsys-tarfile "$BUILD"/deb/dmabuf-revokectl_"${ver}"_amd64.deb |
 		tar -xO ./usr/sbin/dmabuf-revokectl >"$p/bin/dmabuf-revokectl"
 	chmod 755 "$p/bin/dmabuf-revokectl"
+	mkdir -p "$p/tree"
+	cp -r "$TOP/debian" "$p/tree/"
 	cp "$TOP/tests/dkms/run.sh" "$TOP/tests/guest/ktap.sh" "$p/"
 	echo "$ver" >"$p/version"
 	echo "$rel" >"$p/release"

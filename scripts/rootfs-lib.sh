@@ -8,8 +8,10 @@
 # mokutil and keyutils are for the Secure Boot guest (scripts/sb-guest.sh);
 # bpftool and binutils let dkms build the real livepatch backend
 # (scripts/vfio-btf.sh; without them it builds the stand-in that refuses
-# to load).
-ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount,mokutil,keyutils,bpftool,binutils
+# to load); autopkgtest: the deb flow runs debian/tests with it (null virt
+# server); systemd: the deb flow then boots the root fs with
+# dmabuf-revoke.service enabled.
+ROOTFS_PKGS=dkms,kmod,openssl,xz-utils,libkmod2,apt,mount,mokutil,keyutils,bpftool,binutils,autopkgtest,systemd
 # Bump when the way the image is made changes (part of the cache key).
 ROOTFS_REV=1
 

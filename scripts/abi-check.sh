@@ -3,7 +3,8 @@
 # makes: every counter and hook file of include/dmabuf_revoke_counters.h and
 # _hook_files.h (the lists the module and the CLI are built from, read by
 # scripts/names.sh),
-# and every module parameter of src/*.c; nothing documented that is gone.
+# every knob of _knobs.h (dmabuf_revoke's parameters) and every module
+# parameter of the other modules' src/*.c; nothing documented that is gone.
 . "$(dirname "$0")/lib.sh"
 
 abi=$TOP/Documentation/ABI/testing
@@ -27,15 +28,18 @@ for list in counters hook; do
 	same "$list" "$got" "$want"
 	n=$((n + $(wc -l <<<"$want")))
 done
-# Module parameters: each source file belongs to the module Kbuild links
-# it into.
-want=
+# Module parameters: dmabuf_revoke's from its list; the other modules'
+# from their sources (each belongs to the module Kbuild links it into).
+want=$("$TOP/scripts/names.sh" knobs | sed 's|^|/sys/module/dmabuf_revoke/parameters/|')
+[ -n "$want" ] || die "scripts/names.sh knobs printed nothing"
+want+=$'\n'
 for f in "$TOP"/src/*.c; do
 	o=src/$(basename "$f" .c).o
 	m=$(awk -v o="$o" '/^[a-z_]+-y[ :+]*=/ { mod = $1; sub(/-y.*/, "", mod) }
 		{ for (i = 1; i <= NF; i++) if ($i == o) { print mod; exit } }' "$TOP/Kbuild")
 	for p in $(grep -ohE '^module_param(_cb|_named)?\( *[a-z_0-9]+' "$f" | sed -E 's/.*\( *//'); do
 		[ -n "$m" ] || { echo "$f: module_param $p, but no module in Kbuild links $o"; rc=1; continue; }
+		[ "$m" != dmabuf_revoke ] || { echo "$f: module_param $p: dmabuf_revoke's knobs belong in include/dmabuf_revoke_knobs.h"; rc=1; continue; }
 		want="$want/sys/module/$m/parameters/$p"$'\n'
 	done
 done

@@ -192,6 +192,7 @@ make_initramfs() {
 	# The sysfs files the module is built to make (25-shim-knobs).
 	"$TOP/scripts/names.sh" counters >"$stage/tests/expected/counters"
 	"$TOP/scripts/names.sh" hook >"$stage/tests/expected/hook-files"
+	"$TOP/scripts/names.sh" knobs >"$stage/tests/expected/knobs"
 	cp "$out/conftest.txt" "$stage/tests/expected/conftest.txt"
 	cp "$out/vfio-btf.txt" "$stage/tests/expected/vfio-btf.txt" 2>/dev/null || true
 	detectors >"$stage/tests/expected/detectors"

@@ -85,18 +85,11 @@ static int backend_get(char *buf, const struct kernel_param *kp)
 	return scnprintf(buf, PAGE_SIZE, "%s\n", backend_names[dbr_hook.backend]);
 }
 
-static const struct kernel_param_ops backend_ops = {
+/* Load time only (0444): switching backends means unloading one hook first. */
+const struct kernel_param_ops dbr_backend_ops = {
 	.set = backend_set,
 	.get = backend_get,
 };
-/* Load time only: switching backends means unloading one hook first. */
-module_param_cb(backend, &backend_ops, NULL, 0444);
-MODULE_PARM_DESC(backend,
-		 "how vfio-pci's dma-buf attach is hooked: kprobe (default), livepatch (load dmabuf_revoke_livepatch too) or none");
-
-module_param_named(fail_closed, dbr_hook.fail_closed, bool, 0444);
-MODULE_PARM_DESC(fail_closed,
-		 "Y: fail the load when the hook cannot be armed and proven by its self-test (default N: load with hook/state 'failed: <reason>')");
 
 static int canary_ms_set(const char *val, const struct kernel_param *kp)
 {
@@ -118,13 +111,10 @@ static int canary_ms_get(char *buf, const struct kernel_param *kp)
 	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(dbr_hook.canary_ms));
 }
 
-static const struct kernel_param_ops canary_ms_ops = {
+const struct kernel_param_ops dbr_canary_ms_ops = {
 	.set = canary_ms_set,
 	.get = canary_ms_get,
 };
-module_param_cb(canary_ms, &canary_ms_ops, NULL, 0644);
-MODULE_PARM_DESC(canary_ms,
-		 "period of the kprobe hook's canary, which re-proves that refusals reach the caller (ms, 100..3600000; 0: only on reads of hook/state; default 2000)");
 
 static int fault_set(const char *val, const struct kernel_param *kp)
 {
@@ -147,13 +137,10 @@ static int fault_get(char *buf, const struct kernel_param *kp)
 	return scnprintf(buf, PAGE_SIZE, "%s\n", fault_names[READ_ONCE(dbr_hook.fault)]);
 }
 
-static const struct kernel_param_ops fault_ops = {
+const struct kernel_param_ops dbr_hook_fault_ops = {
 	.set = fault_set,
 	.get = fault_get,
 };
-module_param_cb(hook_fault, &fault_ops, NULL, 0600);
-MODULE_PARM_DESC(hook_fault,
-		 "TEST ONLY: none (default), nofire or noredirect: break the hook's self-test/canary path to test the failure handling");
 
 /*
  * The state a person wants to see: a failure first, then whether the

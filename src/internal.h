@@ -2,7 +2,8 @@
 /*
  * dmabuf_revoke.ko internals shared between its files:
  *   main.c      module init/exit, module notifier
- *   policy.c    the knobs (module parameters, writable in sysfs)
+ *   policy.c    the knobs: every module parameter (include/dmabuf_revoke_knobs.h),
+ *               writable in sysfs; the parsers live with what they steer
  *   hook.c      hook state and backend choice; hook_kprobe.c the kprobes
  *   registry.c  classification, ops cache, registration, check_attach
  *   track.c     tracked buffers and attachments, revocation state
@@ -78,6 +79,16 @@ enum dbr_class dbr_classify_importer(const struct dma_buf_attach_ops *ops,
 int dbr_check(const struct dma_buf *dmabuf, struct device *dev,
 	      const struct dma_buf_attach_ops *ops, enum dbr_policy policy,
 	      bool upstream);
+
+/*
+ * The knobs' parsers, for the module parameters src/policy.c makes from
+ * include/dmabuf_revoke_knobs.h.
+ */
+struct kernel_param_ops;
+extern const struct kernel_param_ops dbr_policy_ops, dbr_strict_ops,
+	dbr_list_ops, dbr_learn_ops, dbr_learned_ops, dbr_stale_timeout_ms_ops,
+	dbr_backend_ops, dbr_canary_ms_ops, dbr_hook_fault_ops;
+extern bool dbr_track_guarded;
 
 /* learn.c */
 #define DBR_LEARN_MAX 32

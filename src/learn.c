@@ -70,13 +70,10 @@ static int learn_get(char *buf, const struct kernel_param *kp)
 	return scnprintf(buf, PAGE_SIZE, "%s\n", dbr_learn_name(dbr_learn_get()));
 }
 
-static const struct kernel_param_ops learn_ops = {
+const struct kernel_param_ops dbr_learn_ops = {
 	.set = learn_set,
 	.get = learn_get,
 };
-module_param_cb(learn, &learn_ops, NULL, 0644);
-MODULE_PARM_DESC(learn,
-		 "off | audit (default) | deny: what an importer seen ignoring a revoke (stale_timeout_ms) becomes; deny refuses it under enforce");
 
 static struct dbr_learned_set *learned_cur(void)
 {
@@ -282,13 +279,10 @@ static int learned_param_get(char *buf, const struct kernel_param *kp)
 	return n;
 }
 
-static const struct kernel_param_ops learned_ops = {
+const struct kernel_param_ops dbr_learned_ops = {
 	.set = learned_param_set,
 	.get = learned_param_get,
 };
-module_param_cb(learned, &learned_ops, NULL, 0644);
-MODULE_PARM_DESC(learned,
-		 "importer callbacks the watchdog saw ignoring a revoke, \"symbol [module]\", comma separated (read); an empty write clears the set");
 
 /* debugfs "learned": the mode, then one line per entry. */
 void dbr_learn_show(struct seq_file *m)

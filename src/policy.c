@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmabuf_revoke policy knobs. Each knob lives in exactly one place: a
- * module parameter, so `modprobe dmabuf_revoke policy=enforce` and
- * /etc/modprobe.d work, and the same value is writable at runtime (root
- * only) in /sys/module/dmabuf_revoke/parameters/. Bad values are refused
+ * dmabuf_revoke's knobs, the policy room: every module parameter of the
+ * module is made here, from include/dmabuf_revoke_knobs.h, so that
+ * `modprobe dmabuf_revoke policy=enforce` and /etc/modprobe.d work and the
+ * same value is writable at runtime (root only) in
+ * /sys/module/dmabuf_revoke/parameters/. The policy's own knobs are parsed
+ * here; the others where what they steer lives. Bad values are refused
  * with -EINVAL and a message, and change nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -14,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "hook.h"
 #include "internal.h"
 #include "dmabuf_revoke_compat.h"
 
@@ -79,13 +82,10 @@ static int policy_get(char *buf, const struct kernel_param *kp)
 	return scnprintf(buf, PAGE_SIZE, "%s\n", dbr_policy_name(dbr_policy_get()));
 }
 
-static const struct kernel_param_ops policy_ops = {
+const struct kernel_param_ops dbr_policy_ops = {
 	.set = policy_set,
 	.get = policy_get,
 };
-module_param_cb(policy, &policy_ops, NULL, 0644);
-MODULE_PARM_DESC(policy,
-		 "off | audit | enforce (default): what to do with importers that cannot be revoked");
 
 static int strict_set(const char *val, const struct kernel_param *kp)
 {
@@ -107,13 +107,10 @@ static int strict_get(char *buf, const struct kernel_param *kp)
 	return scnprintf(buf, PAGE_SIZE, "%c\n", dbr_strict_get() ? 'Y' : 'N');
 }
 
-static const struct kernel_param_ops strict_ops = {
+const struct kernel_param_ops dbr_strict_ops = {
 	.set = strict_set,
 	.get = strict_get,
 };
-module_param_cb(strict, &strict_ops, NULL, 0644);
-MODULE_PARM_DESC(strict,
-		 "Y: only explicitly allowed importers pass (revocable is not enough)");
 
 static int list_edit_locked(int which, const char *val)
 {
@@ -182,20 +179,24 @@ static int list_param_get(char *buf, const struct kernel_param *kp)
 	return n;
 }
 
-static const struct kernel_param_ops list_ops = {
+const struct kernel_param_ops dbr_list_ops = {
 	.set = list_param_set,
 	.get = list_param_get,
 };
 
-module_param_cb(deny, &list_ops, (void *)DBR_LIST_DENY, 0644);
-MODULE_PARM_DESC(deny,
-		 "importer callbacks that do not revoke: NAME|sym:NAME (symbol) or mod:NAME (owning module), comma separated; +x/-x to edit");
-module_param_cb(allow, &list_ops, (void *)DBR_LIST_ALLOW, 0644);
-MODULE_PARM_DESC(allow,
-		 "importer callbacks trusted to revoke (same syntax as deny; deny wins)");
-module_param_cb(exporters, &list_ops, (void *)DBR_LIST_EXPORTERS, 0644);
-MODULE_PARM_DESC(exporters,
-		 "dma-buf exporters (exp_name) whose buffers the hook guards, each NAME or NAME:off|audit|enforce (its own policy; default " DBR_DEFAULT_EXPORTERS ")");
+/*
+ * Every knob of the module, from the one list: the parsers above and in
+ * learn.c, track.c, probe_track.c and hook.c, the names and texts there.
+ * DBR_KNOB_STATUS_<status> only checks that status is 0 or 1.
+ */
+#define DBR_KNOB_STATUS_0
+#define DBR_KNOB_STATUS_1
+#define DBR_KNOB(_name, _ops, _arg, _perm, _status, _desc)	\
+	module_param_cb(_name, _ops, _arg, _perm);		\
+	MODULE_PARM_DESC(_name, _desc);				\
+	DBR_KNOB_STATUS_##_status
+#include "dmabuf_revoke_knobs.h"
+#undef DBR_KNOB
 
 static bool list_match(int which, const char *sym, const char *mod)
 {

@@ -71,10 +71,8 @@ MODULE_IMPORT_NS(DBR_NS(DMA_BUF));
 #define DBR_PT_SUPPORTED 0
 #endif
 
-static bool track_guarded = true;
-module_param(track_guarded, bool, 0644);
-MODULE_PARM_DESC(track_guarded,
-		 "track attachments, maps and revokes of guarded exporters' buffers through the hook (kprobe backend, x86-64), for the buffers table and the stale-mapping watchdog (default Y)");
+/* The knob track_guarded (src/policy.c). */
+bool dbr_track_guarded = true;
 
 #if defined(HAVE_DMA_BUF_INVALIDATE_MAPPINGS)
 #define DBR_PT_NOTIFY "dma_buf_invalidate_mappings"
@@ -259,7 +257,7 @@ int dbr_ptrack_attach(bool legacy, struct pt_regs *regs)
 
 	/* An exporter that tracks its buffers tells us itself. */
 	if (!DBR_PT_SUPPORTED || !READ_ONCE(dbr_pt_armed) ||
-	    !READ_ONCE(track_guarded) || dbr_track_by_exporter(dmabuf))
+	    !READ_ONCE(dbr_track_guarded) || dbr_track_by_exporter(dmabuf))
 		return 0;
 	return dbr_pt_redirect(regs, legacy ? (void *)dbr_pt_attach_legacy :
 					      (void *)dbr_pt_attach, dmabuf);
@@ -312,27 +310,33 @@ static noinline void dbr_pt_unmap(struct dma_buf_attachment *attach,
 	dbr_pt_put();
 }
 
-/* Context: kprobe handlers; lock-free, no allocation. */
-static int dbr_pt_detach_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * Context: kprobe handlers; lock-free, no allocation. The core's detach
+ * and notify run for every exporter: leave at once while nothing hooked
+ * is tracked, then only hooked buffers' calls are redirected to @to.
+ */
+static int dbr_pt_core_pre(struct pt_regs *regs, struct dma_buf *dmabuf,
+			   const void *key, void *to)
 {
-	struct dma_buf *dmabuf = (void *)regs_get_kernel_argument(regs, 0);
-
-	struct dma_buf_attachment *a = (void *)regs_get_kernel_argument(regs, 1);
-
-	if (!dbr_track_nr_hooked() || dbr_pt_inside(a) ||
+	if (!dbr_track_nr_hooked() || dbr_pt_inside(key) ||
 	    !dbr_track_hooked(dmabuf))
 		return 0;
-	return dbr_pt_redirect(regs, dbr_pt_detach, a);
+	return dbr_pt_redirect(regs, to, key);
+}
+
+static int dbr_pt_detach_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct dma_buf_attachment *a = (void *)regs_get_kernel_argument(regs, 1);
+
+	return dbr_pt_core_pre(regs, (void *)regs_get_kernel_argument(regs, 0),
+			       a, dbr_pt_detach);
 }
 
 static int dbr_pt_notify_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct dma_buf *dmabuf = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!dbr_track_nr_hooked() || dbr_pt_inside(dmabuf) ||
-	    !dbr_track_hooked(dmabuf))
-		return 0;
-	return dbr_pt_redirect(regs, dbr_pt_notify, dmabuf);
+	return dbr_pt_core_pre(regs, dmabuf, dmabuf, dbr_pt_notify);
 }
 
 /* Only the probed exporter's maps come here; skip what we did not attach. */

@@ -102,13 +102,10 @@ static int stale_timeout_ms_get(char *buf, const struct kernel_param *kp)
 	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(stale_timeout_ms));
 }
 
-static const struct kernel_param_ops stale_timeout_ms_ops = {
+const struct kernel_param_ops dbr_stale_timeout_ms_ops = {
 	.set = stale_timeout_ms_set,
 	.get = stale_timeout_ms_get,
 };
-module_param_cb(stale_timeout_ms, &stale_timeout_ms_ops, NULL, 0644);
-MODULE_PARM_DESC(stale_timeout_ms,
-		 "watchdog: name an importer still mapped this long after a revoke of a tracked buffer (ms, 100..3600000; 0: off; default 1000)");
 
 static struct dbr_tbuf *tbuf_find(struct dma_buf *dmabuf)
 {

@@ -45,12 +45,21 @@ static const char *const modules[] = {
 	MOD_SHIM, MOD_LIVEPATCH, MOD_EXPORTER, MOD_IMPORTER,
 };
 
-/* The knobs status shows, in this order; K_* index knobs[]. */
-enum { K_POLICY, K_STRICT, K_LEARN, K_DENY, K_ALLOW, K_EXPORTERS, K_LEARNED };
+/*
+ * The knobs status shows, in the module's list's order (the lists deny,
+ * allow, exporters, learned last); K_* index knobs[].
+ */
+#define KNOB_SHOWN_0(_name)
+#define KNOB_SHOWN_1(_name) _name,
+enum {
+#define DBR_KNOB(_name, _ops, _arg, _perm, _status, _desc) KNOB_SHOWN_##_status(K_##_name)
+#include "dmabuf_revoke_knobs.h"
+#undef DBR_KNOB
+};
 static const char *const knobs[] = {
-	[K_POLICY] = "policy", [K_STRICT] = "strict", [K_LEARN] = "learn",
-	[K_DENY] = "deny", [K_ALLOW] = "allow", [K_EXPORTERS] = "exporters",
-	[K_LEARNED] = "learned",
+#define DBR_KNOB(_name, _ops, _arg, _perm, _status, _desc) KNOB_SHOWN_##_status(#_name)
+#include "dmabuf_revoke_knobs.h"
+#undef DBR_KNOB
 };
 /* /sys/kernel/dmabuf_revoke/hook/<file>: the module's own list. */
 static const struct {
@@ -217,13 +226,13 @@ static void print_json(const struct status *s)
 	json_str(&j, "cli_version", DMABUF_REVOKE_VERSION);
 	json_opt_str(&j, "version", s->have_shim_version, s->shim_version);
 	print_json_modules(&j, s);
-	json_opt_str(&j, "policy", s->have_knob[K_POLICY], s->knob[K_POLICY]);
-	if (s->have_knob[K_STRICT])
-		json_bool(&j, "strict", s->knob[K_STRICT][0] == 'Y');
+	json_opt_str(&j, "policy", s->have_knob[K_policy], s->knob[K_policy]);
+	if (s->have_knob[K_strict])
+		json_bool(&j, "strict", s->knob[K_strict][0] == 'Y');
 	else
 		json_null(&j, "strict");
-	json_opt_str(&j, "learn", s->have_knob[K_LEARN], s->knob[K_LEARN]);
-	for (i = K_DENY; i < N(knobs); i++) {
+	json_opt_str(&j, "learn", s->have_knob[K_learn], s->knob[K_learn]);
+	for (i = K_deny; i < N(knobs); i++) {
 		if (s->have_knob[i])
 			json_list(&j, knobs[i], s->knob[i]);
 		else
@@ -384,27 +393,27 @@ static void prom_knobs(struct prom *p, const struct status *s)
 	size_t i;
 	int pol;
 
-	if (s->have_knob[K_POLICY]) {
+	if (s->have_knob[K_policy]) {
 		prom_family(p, "gauge", "1 for the global policy (off, audit, enforce), 0 for the others.",
 			    "dmabuf_revoke_policy");
 		for (pol = 0; pol < DBR_POLICY_COUNT; pol++)
-			prom_sample(p, B(!strcmp(s->knob[K_POLICY], dbr_policy_name(pol))),
+			prom_sample(p, B(!strcmp(s->knob[K_policy], dbr_policy_name(pol))),
 				    "policy", dbr_policy_name(pol), NULL);
 	}
-	if (s->have_knob[K_STRICT]) {
+	if (s->have_knob[K_strict]) {
 		prom_family(p, "gauge", "1 if strict mode is on (only allowed importers pass).",
 			    "dmabuf_revoke_strict");
-		prom_sample(p, B(s->knob[K_STRICT][0] == 'Y'), NULL);
+		prom_sample(p, B(s->knob[K_strict][0] == 'Y'), NULL);
 	}
-	if (s->have_knob[K_LEARN]) {
+	if (s->have_knob[K_learn]) {
 		prom_family(p, "gauge", "1 for the learn mode (off, audit, deny), 0 for the others.",
 			    "dmabuf_revoke_learn");
 		for (i = 0; i < DBR_LEARN_COUNT; i++)
-			prom_sample(p, B(!strcmp(s->knob[K_LEARN], dbr_learn_name(i))),
+			prom_sample(p, B(!strcmp(s->knob[K_learn], dbr_learn_name(i))),
 				    "mode", dbr_learn_name(i), NULL);
 	}
-	if (s->have_knob[K_LEARNED]) {
-		const char *e = s->knob[K_LEARNED];
+	if (s->have_knob[K_learned]) {
+		const char *e = s->knob[K_learned];
 		unsigned int n = *e ? 1 : 0;
 
 		while ((e = strchr(e, ',')))
@@ -416,7 +425,7 @@ static void prom_knobs(struct prom *p, const struct status *s)
 	}
 	prom_family(p, "gauge", "Entries in the deny and allow lists (the built-in deny entry not counted).",
 		    "dmabuf_revoke_list_entries");
-	for (i = K_DENY; i <= K_ALLOW; i++) {
+	for (i = K_deny; i <= K_allow; i++) {
 		if (!s->have_knob[i])
 			continue;
 		if (dbr_list_apply(&empty, &l, s->knob[i], false, &why)) {
@@ -427,10 +436,10 @@ static void prom_knobs(struct prom *p, const struct status *s)
 		snprintf(num, sizeof(num), "%u", l.n);
 		prom_sample(p, num, "list", knobs[i], NULL);
 	}
-	if (!s->have_knob[K_EXPORTERS])
+	if (!s->have_knob[K_exporters])
 		return;
-	if (dbr_list_apply(&empty, &l, s->knob[K_EXPORTERS], true, &why)) {
-		err_msg("status: cannot parse exporters '%s': %s", s->knob[K_EXPORTERS], why);
+	if (dbr_list_apply(&empty, &l, s->knob[K_exporters], true, &why)) {
+		err_msg("status: cannot parse exporters '%s': %s", s->knob[K_exporters], why);
 		p->err = EXIT_FAIL;
 		return;
 	}
@@ -439,7 +448,7 @@ static void prom_knobs(struct prom *p, const struct status *s)
 		    "dmabuf_revoke_exporter_policy");
 	for (i = 0; i < l.n; i++) {
 		const char *ep = l.e[i].policy != DBR_POLICY_DEFAULT ?
-			dbr_policy_name(l.e[i].policy) : s->have_knob[K_POLICY] ? s->knob[K_POLICY] : "";
+			dbr_policy_name(l.e[i].policy) : s->have_knob[K_policy] ? s->knob[K_policy] : "";
 
 		prom_sample(p, "1", "exporter", l.e[i].name, "policy", ep,
 			    "source", l.e[i].policy != DBR_POLICY_DEFAULT ? "exporter" : "global",

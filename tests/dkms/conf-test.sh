@@ -5,8 +5,8 @@
 # module_version set) lists the livepatch module exactly where the kernel
 # has CONFIG_LIVEPATCH and CONFIG_VFIO_PCI_DMABUF, MAKE names that kernel's
 # headers, and the package ships this dkms.conf. Boot integration: the
-# modprobe.d conffile documents every parameter of dmabuf_revoke (from the
-# module_param*() of its sources, per Kbuild) with the README's default, and
+# modprobe.d conffile documents every parameter of dmabuf_revoke (from its
+# one list, scripts/names.sh knobs) with the README's default, and
 # dmabuf-revoke.service passes systemd-analyze verify (here with man page
 # checks; the guest checks it too, and boots with it) and ships disabled.
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -56,10 +56,8 @@ fi
 # /etc/modprobe.d/dmabuf-revoke.conf: each parameter once, commented, with
 # a "# " explanation right above and the README knob table's default.
 conf=$TOP/debian/dmabuf-revoke-dkms.dmabuf-revoke.modprobe
-srcs=$(sed -n '/^dmabuf_revoke-y/,/[^\\]$/p' "$TOP/Kbuild" | grep -o 'src/[a-z_]*\.o' | sed 's/\.o$/.c/')
-# shellcheck disable=SC2086 # $srcs: the list of file names
-params=$(cd "$TOP" && sed -n 's/^module_param[a-z_]*(\([a-z_]*\),.*/\1/p' $srcs | sort -u)
-t "boot conf: dmabuf_revoke has parameters (in $(echo "$srcs" | xargs))" [ -n "$params" ]
+params=$("$TOP/scripts/names.sh" knobs | sort)
+t "boot conf: dmabuf_revoke has parameters (include/dmabuf_revoke_knobs.h)" [ -n "$params" ]
 readme_default() {	# the knob table's default: first `...` of the last column, "" for empty
 	local d
 	d=$(grep "^| \`$1\` |" "$TOP/README.md" | awk -F'|' '{print $(NF-1)}')

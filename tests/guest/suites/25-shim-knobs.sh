@@ -3,7 +3,7 @@
 # values; runtime writes work; every bad value is refused with -EINVAL and a
 # message and changes nothing; state files are read-only, knobs root-only.
 . /tests/ktap.sh
-ktap_plan 44
+ktap_plan 45
 P=/sys/module/dmabuf_revoke/parameters
 S=/sys/kernel/dmabuf_revoke
 D=/sys/kernel/debug/dmabuf_revoke
@@ -41,6 +41,8 @@ check_eq "counters/: exactly the files of dmabuf_revoke_counters.h" \
 	"$(ls $S/counters | sort | xargs)" "$(sort /tests/expected/counters | xargs)"
 check_eq "hook/: exactly the files of dmabuf_revoke_hook_files.h" \
 	"$(ls $S/hook | sort | xargs)" "$(sort /tests/expected/hook-files | xargs)"
+check_eq "parameters/: exactly the knobs of dmabuf_revoke_knobs.h" \
+	"$(ls $P | sort | xargs)" "$(sort /tests/expected/knobs | xargs)"
 check_eq "counters are read-only" "$(stat -c %a $S/counters/attach_refused)" 444
 check_eq "counters start at 0" "$(cat $S/counters/*| sort -u)" 0
 

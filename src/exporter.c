@@ -337,29 +337,26 @@ static void dbr_exp_release(struct dma_buf *dmabuf)
 	dbr_exp_free_buf(buf);
 }
 
+/* The ops both tables share; they differ only in pin support. */
+#define DBR_EXP_OPS_COMMON			\
+	.attach = dbr_exp_attach,		\
+	.detach = dbr_exp_detach,		\
+	.map_dma_buf = dbr_exp_map,		\
+	.unmap_dma_buf = dbr_exp_unmap,		\
+	.mmap = dbr_exp_mmap,			\
+	.vmap = dbr_exp_vmap,			\
+	.vunmap = dbr_exp_vunmap,		\
+	.release = dbr_exp_release
+
 /* Like vfio-pci on 7.1+: no pin support. */
 static const struct dma_buf_ops dbr_exp_ops = {
-	.attach = dbr_exp_attach,
-	.detach = dbr_exp_detach,
-	.map_dma_buf = dbr_exp_map,
-	.unmap_dma_buf = dbr_exp_unmap,
-	.mmap = dbr_exp_mmap,
-	.vmap = dbr_exp_vmap,
-	.vunmap = dbr_exp_vunmap,
-	.release = dbr_exp_release,
+	DBR_EXP_OPS_COMMON,
 };
 
 static const struct dma_buf_ops dbr_exp_pin_ops = {
-	.attach = dbr_exp_attach,
-	.detach = dbr_exp_detach,
+	DBR_EXP_OPS_COMMON,
 	.pin = dbr_exp_pin,
 	.unpin = dbr_exp_unpin,
-	.map_dma_buf = dbr_exp_map,
-	.unmap_dma_buf = dbr_exp_unmap,
-	.mmap = dbr_exp_mmap,
-	.vmap = dbr_exp_vmap,
-	.vunmap = dbr_exp_vunmap,
-	.release = dbr_exp_release,
 };
 
 static struct dbr_exp_buf *dbr_exp_alloc_buf(u64 size, u32 flags)

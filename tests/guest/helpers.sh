@@ -65,3 +65,14 @@ vfio_unload() {
 	check "all modules unload" \
 		sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
 }
+
+# waitfor COND [TENTHS]: poll COND (a shell expression) every 0.1 s, bounded
+# (default 10 s); 1 when it never held.
+waitfor() {
+	_w=0
+	while ! eval "$1"; do
+		[ $_w -ge "${2:-100}" ] && return 1
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+}

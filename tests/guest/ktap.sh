@@ -11,6 +11,14 @@ ktap_ok() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $*"; }
 ktap_fail() { KTAP_N=$((KTAP_N + 1)); echo "not ok $KTAP_N $*"; KTAP_FAILED=1; }
 # ktap_skip NAME REASON: REASON must name the missing kernel feature.
 ktap_skip() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1 # SKIP $2"; }
+# ktap_skip_n N NAME REASON: N skips "NAME 1".."NAME N".
+ktap_skip_n() {
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		_i=$((_i + 1))
+		ktap_skip "$2 $_i" "$3"
+	done
+}
 
 # check NAME CMD...: one result from CMD's exit status.
 check() {

@@ -131,9 +131,7 @@ elif sh -c "echo 0 >$FT" 2>/tmp/ft.err; then
 	check_eq "one lost and one restored line" "$(nlog 'enforcement lost'),$(nlog 'enforcement restored')" 1,1
 else
 	# Debian's 7.3 answers EOPNOTSUPP: ftrace cannot be switched off there.
-	for i in 1 2 3 4 5; do
-		ktap_skip "ftrace_enabled=0 trigger" "kernel.ftrace_enabled=0 ($(sed 's/^.*: //' /tmp/ft.err))"
-	done
+	ktap_skip_n 5 "ftrace_enabled=0 trigger" "kernel.ftrace_enabled=0 ($(sed 's/^.*: //' /tmp/ft.err))"
 fi
 
 # --- canary: the redirect does not reach the caller -----------------------
@@ -232,9 +230,7 @@ if [ -c /dev/udmabuf ] && ls /dev/dri/card* >/dev/null 2>&1; then
 	check_eq "and the hook still arms" "$(cat $H/state)" "$ARMED"
 	rmmod dmabuf_revoke
 else
-	for i in 1 2 3 4 5; do
-		ktap_skip "unload under concurrent attaches" "udmabuf or vgem (CONFIG_UDMABUF, CONFIG_DRM_VGEM)"
-	done
+	ktap_skip_n 5 "unload under concurrent attaches" "udmabuf or vgem (CONFIG_UDMABUF, CONFIG_DRM_VGEM)"
 fi
 
 # --- list knobs parsed at load leak nothing when the load fails ------------

@@ -51,15 +51,6 @@ clean() {
 	[ "$_bad" = 0 ]
 }
 loaded() { [ -d "/sys/module/$1" ]; }
-# waitfor COND [TENTHS]: poll COND (a shell expression) every 0.1 s, bounded.
-waitfor() {
-	_w=0
-	while ! eval "$1"; do
-		[ $_w -ge "${2:-100}" ] && return 1
-		sleep 0.1
-		_w=$((_w + 1))
-	done
-}
 now() { cut -d' ' -f1 /proc/uptime; }
 NOCLEAN=
 

@@ -11,15 +11,6 @@ EV=$D/events
 RING=256
 ktap_plan 23
 
-# waitfor COND [TENTHS]: poll COND (a shell expression) every 0.1 s, bounded.
-waitfor() {
-	_w=0
-	while ! eval "$1"; do
-		[ $_w -ge "${2:-30}" ] && return 1
-		sleep 0.1
-		_w=$((_w + 1))
-	done
-}
 last_seq() { sed -n '1s/^# size=[0-9]* last_seq=\([0-9]*\) dropped=.*/\1/p' $EV; }
 # since SEQ: the event lines after SEQ, oldest first.
 since() { awk -v s="$1" '/^seq=/ { split($1, a, "="); if (a[2] + 0 > s + 0) print }' $EV; }
@@ -84,11 +75,11 @@ check "events --json: the same events as objects" \
 L1=$(last_seq)
 $CLI events --follow >/tmp/ev.follow 2>/tmp/ev.ferr &
 F=$!
-waitfor "grep -qE '^ +$L1 ' /tmp/ev.follow"
+waitfor "grep -qE '^ +$L1 ' /tmp/ev.follow" 30
 scen compliant
 # followed: the follower printed an unmap with a seq above L1.
 followed() { awk -v s="$L1" '$1 + 0 > s && $3 == "unmapped" { f = 1 } END { exit !f }' /tmp/ev.follow; }
-check "events --follow prints an event emitted after it started" waitfor followed
+check "events --follow prints an event emitted after it started" waitfor followed 30
 kill -TERM $F
 waitfor "! kill -0 $F 2>/dev/null" 10
 gone=$?

@@ -151,11 +151,7 @@ else
 		vrun stub --revoke reset
 		check_eq "stub cannot map here (vfio's pin op), the reset returns" \
 			"$V_map_err/$V_revoke_err" "EOPNOTSUPP/0"
-		i=0
-		while [ $i -lt 8 ]; do
-			ktap_skip "the watchdog names a stub blocking VFIO_DEVICE_RESET ($i)" "$NOWAIT"
-			i=$((i + 1))
-		done
+		ktap_skip_n 8 "the watchdog names a stub blocking VFIO_DEVICE_RESET" "$NOWAIT"
 		check "nothing left tracked" sh -c "! grep -q vfio_pci_core $D/buffers"
 	fi
 	echo 0 >$E/enable

@@ -22,11 +22,7 @@ VIVID_OPTS="n_devs=1 node_types=0x1 num_inputs=1 input_types=0x2 allocators=1"
 ktap_plan $PLAN
 if ! find "/lib/modules/$(uname -r)" -name 'vivid.ko*' | grep -q . &&
 	! grep -q '/vivid\.ko' "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null; then
-	i=0
-	while [ $i -lt $PLAN ]; do
-		i=$((i + 1))
-		ktap_skip "vivid legacy import $i" "$NOVIVID"
-	done
+	ktap_skip_n $PLAN "vivid legacy import" "$NOVIVID"
 	ktap_done
 fi
 
@@ -127,10 +123,8 @@ elif [ -c /dev/udmabuf ] && [ -r $BUFINFO ]; then
 		"$(($(udmabufs) - n0))" 1
 	echo -udmabuf >"$P/exporters"
 else
-	for i in 1 2 3 4 5 6 7; do
-		ktap_skip "enforce: refused vivid QBUF $i" \
-			"udmabuf (CONFIG_UDMABUF) and debugfs: vb2 leaks a refused dma-buf here, a test-exporter one would pin our modules"
-	done
+	ktap_skip_n 7 "enforce: refused vivid QBUF" \
+		"udmabuf (CONFIG_UDMABUF) and debugfs: vb2 leaks a refused dma-buf here, a test-exporter one would pin our modules"
 fi
 
 check_eq "policy and exporters restored" "$(cat "$P/policy") $(cat "$P/exporters")" "enforce vfio_pci_core"

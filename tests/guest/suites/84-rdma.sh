@@ -34,11 +34,7 @@ NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
 
 ktap_plan $PLAN
 if ! find "/lib/modules/$(uname -r)" -name 'dmabuf_revoke_rdma.ko*' | grep -q .; then
-	i=0
-	while [ $i -lt $PLAN ]; do
-		i=$((i + 1))
-		ktap_skip "RDMA pinned import $i" "$NORDMA"
-	done
+	ktap_skip_n $PLAN "RDMA pinned import" "$NORDMA"
 	ktap_done
 fi
 
@@ -107,9 +103,7 @@ if [ $REVOCABLE = 1 ]; then
 	check_eq "enforce: released, the exporter has no attachment left" \
 		"${R_release_err:-?}/${R_final_exp_attach:-?}" 0/0
 else
-	for i in 1 2 3 4 5 6 7; do
-		ktap_skip "enforce: revocable pinned import $i" "$NOREVOCABLE"
-	done
+	ktap_skip_n 7 "enforce: revocable pinned import" "$NOREVOCABLE"
 fi
 
 # --- audit: the plain pinned import passes, logged --------------------------
@@ -179,9 +173,7 @@ if have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
 		ktap_skip "vfio: VFIO_DEVICE_RESET revokes the revocable import" "$NOREVOCABLE"
 	fi
 else
-	for i in 1 2 3 4 5; do
-		ktap_skip "vfio: RDMA pinned import of a vfio-pci buffer $i" "$NOEXPORT"
-	done
+	ktap_skip_n 5 "vfio: RDMA pinned import of a vfio-pci buffer" "$NOEXPORT"
 fi
 
 setpol enforce

@@ -56,10 +56,17 @@ vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/
 		fi
 } >"$log" 2>&1 || rc=$?
 # Guest test programs: static, so the busybox initramfs needs no libc.
+# Those that assert use the kernel's kselftest_harness.h (and kselftest.h),
+# taken from the pinned linux-source by kernel-tools.sh (fetched here on a
+# cold cache), never copied into this tree.
+if [ $rc -eq 0 ]; then
+	kt=$("$TOP/scripts/kernel-tools.sh" 2>>"$log") || rc=$?
+fi
 if [ $rc -eq 0 ]; then
 	for c in "$TOP"/tests/guest/bin/*.c; do
 		[ -e "$c" ] || continue
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP/include/uapi" -I"$TOP/include" \
+			-I"$kt/tools/testing/selftests" -fmacro-prefix-map="$TOP/"= \
 			-o "$out/bin/$(basename "$c" .c)" "$c" >>"$log" 2>&1 || { rc=$?; break; }
 	done
 fi

@@ -26,6 +26,23 @@ qemu_accel() {
 	echo "tcg,thread=$threads"
 }
 
+# ktap_leaves FILE: the leaf results of the guest's KTAP (indented at least
+# once: the runner's own lines are the suites'). A result is a parent, not
+# a leaf, when results indented deeper came since the last one at its
+# depth; a parent with no result under it (a "1..0 # SKIP" subtest) is a leaf.
+ktap_leaves() {
+	awk '
+		/^[^ ]/ || /^  # Subtest:/ { split("", deeper) }
+		/^ *(not )?ok [0-9]+/ {
+			d = match($0, /[^ ]/) - 1
+			if (d >= 2 && !deeper[d])
+				print
+			deeper[d] = 0
+			for (e = 0; e < d; e++)
+				deeper[e] = 1
+		}' "$1"
+}
+
 # judge_run DIR NAME TIMEOUT: print the failed and skipped results, write
 # DIR/verdict and DIR/counts ("<passed> <failed> <skipped>"); return 1 on
 # a failed or missing result, a timeout, a guest that died, or BUG:/
@@ -37,14 +54,16 @@ judge_run() {
 		touch "$res/$f"
 		tr -d '\r' <"$res/$f" >"$res/$f.tmp" && mv "$res/$f.tmp" "$res/$f"
 	done
-	# Leaf results are the suites' own lines (indented once).
+	# Leaf results are counted: a suite's own lines (indented once), and
+	# where a suite nests a test program's KTAP (a kselftest harness run),
+	# that program's results instead of the suite's line that sums them up.
 	while IFS= read -r line; do
 		case $line in
-		*"# SKIP"*) skip=$((skip + 1)); echo "  $line" ;;
-		"  ok "*) pass=$((pass + 1)) ;;
-		"  not ok "*) fail=$((fail + 1)); echo "  $line"; reasons+=("test failed: ${line#  not ok }") ;;
+		*"# SKIP"*) skip=$((skip + 1)); echo "$line" ;;
+		*"not ok "*) fail=$((fail + 1)); echo "$line"; reasons+=("test failed: ${line#*not ok }") ;;
+		*) pass=$((pass + 1)) ;;
 		esac
-	done < <(grep -E '^  (not )?ok [0-9]+' "$res/results.ktap" || true)
+	done < <(ktap_leaves "$res/results.ktap")
 	# Suites the runner judged (plan mismatch, non-zero exit).
 	while IFS= read -r line; do
 		reasons+=("suite failed: ${line#not ok }")

@@ -37,4 +37,26 @@ check_eq() {
 	fi
 }
 
+# ktap_harness NAME CMD...: run a test program built on the kernel's
+# kselftest_harness.h, its KTAP nested here as subtest NAME (its results are
+# the leaves the host counts, its SKIPs naming the missing kernel feature),
+# then one result: ok if it exited 0 with as many results as its plan said.
+ktap_harness() {
+	_name=$1
+	shift
+	echo "  # Subtest: $_name"
+	rm -f /tmp/ktap_harness.out
+	"$@" >/tmp/ktap_harness.out 2>&1
+	_rc=$?
+	sed 's/^/  /' /tmp/ktap_harness.out
+	_plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' /tmp/ktap_harness.out | head -n1)
+	_got=$(grep -cE '^(not )?ok [0-9]+' /tmp/ktap_harness.out)
+	if [ "$_rc" -eq 0 ] && [ -n "$_plan" ] && [ "$_plan" -eq "$_got" ] && [ "$_got" -gt 0 ]; then
+		ktap_ok "$_name"
+	else
+		ktap_diag "$_name: exit $_rc, plan ${_plan:-none}, results $_got"
+		ktap_fail "$_name"
+	fi
+}
+
 ktap_done() { exit "$KTAP_FAILED"; }

@@ -31,6 +31,7 @@ counts() {
 	echo "$PASS $FAIL $SKIP"
 }
 eqc() { [ "$(counts "$1" "$2")" = "$3" ]; }
+eq() { [ "$1" = "$2" ] || { echo "got '$1', want '$2'"; return 1; }; }
 printf '1..2\nok 1 a\nok 2 b\n' >"$T/good"
 printf '1..3\nok 1 a\nok 2 b\n' >"$T/short"
 printf 'ok 1 a\n' >"$T/noplan"
@@ -69,6 +70,16 @@ t "judge_run: lockdep splat fails" fails judged "$(run_dir lockdep "$OKK" \
 	'[ 1.0] WARNING: possible circular locking dependency detected\nDMABUF_REVOKE_DMESG_DONE\n' 0)"
 t "judge_run: no result at all fails" fails judged "$(run_dir none \
 	'KTAP version 1\n1..0\nDMABUF_REVOKE_GUEST_DONE\n' "$DONE" 0)"
+# A suite nesting a test program's KTAP (kselftest harness): its leaves
+# count, SKIP as skipped, the suite's line that sums them up does not; a
+# "1..0 # SKIP" subtest counts once, as skipped.
+NEST='KTAP version 1\n1..1\n  # Subtest: s\n  1..3\n  ok 1 a\n    TAP version 13\n    1..3\n    ok 1 p.x\n    ok 2 p.y # SKIP no frob (v9.9)\n    %s 3 p.z\n  %s 2 p\n    KTAP version 1\n    1..0 # SKIP no frob (v9.9)\n  ok 3 q # SKIP no frob (v9.9)\n%s 1 s\nDMABUF_REVOKE_GUEST_DONE\n'
+# shellcheck disable=SC2059 # NEST is the format
+jcounts() { judge_run "$1" x 300 >/dev/null; cat "$1/counts"; }
+t "judge_run: nested harness results count as leaves, SKIP as skipped" \
+	eq "$(jcounts "$(run_dir nest "$(printf "$NEST" ok ok ok)" "$DONE" 0)")" "4 0 2"
+t "judge_run: a failed nested result fails the run and counts" \
+	eq "$(jcounts "$(run_dir nestfail "$(printf "$NEST" "not ok" "not ok" "not ok")" "$DONE" 0)")" "2 2 2"
 
 # guest.sh: a run that fails before booting leaves no earlier verdict.
 stale() {

@@ -1,155 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dbr_modules_test GROUP: exercise dmabuf_revoke_exporter alone and
- * dmabuf_revoke_importer against it; print one KTAP (sub)test for GROUP.
+ * dbr_modules_test [kselftest harness options]: dmabuf_revoke_exporter alone
+ * and dmabuf_revoke_importer against it; KTAP on stdout, one result per test.
  *
- * Exit status: 0 all passed, 1 something failed, 2 the group was skipped
- * (the plan line "1..0 # SKIP <reason>" names the missing kernel feature).
+ * Fixtures:
+ *   dev        the exporter alone, guarded buffers, the registration API,
+ *              imports owned by the open file, a RELEASE racing an IMPORT,
+ *              bad ioctl input
+ *   mode       one importer mode on an unpinnable or a pin-capable buffer
+ *              (variants mode_pin|mode_nopin): import, revoke, restore
+ *   reused_ops the shim's class cache and an ops table reused with another
+ *              callback; its setup sets policy=enforce strict=N
+ *              deny=sym:dbr_imp_stub_cb, its teardown puts them back
  *
- * Groups: exporter legacy stub nocb compliant guarded register release
- * release_race badinput reused_ops (the last one expects the suite to have
- * set policy=enforce, strict=N and deny=sym:dbr_imp_stub_cb).
+ * A nocb variant is skipped, naming the kernel feature, where importer ops
+ * without a callback cannot exist (before v7.1).
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dmabuf_revoke_exporter.h"
-#include "dmabuf_revoke_importer.h"
+#include "kselftest_harness.h"
+#include "dbr_ioctl.h"
 
-#define EXP_DEV "/dev/dmabuf_revoke_exporter"
-#define IMP_DEV "/dev/dmabuf_revoke_importer"
+/* EXPECT_EQ compares typeof(expected) with typeof(seen) as they are. */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
 /* Legacy and stub importers never unmap: keep their revokes short. */
 #define SHORT_MS 50
 
-static const char *const mode_name[DBR_IMP_MODES] = {
-	"legacy", "stub", "nocb", "compliant",
-};
-
-static FILE *out;
-static char *outbuf;
-static size_t outlen;
-static int ntests, nfail;
-static long page;
-static int exp_fd = -1, imp_fd = -1;
-
-static void result(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntests++;
-	if (!ok)
-		nfail++;
-	fprintf(out, "%sok %d ", ok ? "" : "not ", ntests);
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fputc('\n', out);
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", out);
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fputc('\n', out);
-}
-
-/* check_eq(got, want, name...): one result, with a diagnostic on failure. */
-#define check_eq(got, want, ...) do {					\
-	long long g_ = (long long)(got), w_ = (long long)(want);	\
-	if (g_ != w_)							\
-		diag("got %lld, want %lld", g_, w_);			\
-	result(g_ == w_, __VA_ARGS__);					\
-} while (0)
-
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int create(uint64_t size, uint32_t flags)
-{
-	struct dbr_exp_create c = { .size = size, .flags = flags };
-	int r = xioctl(exp_fd, DBR_EXP_CREATE, &c);
-
-	return r ? r : c.fd;
-}
-
-static struct dbr_exp_status exp_status(int buf)
-{
-	struct dbr_exp_status st = { .fd = buf };
-
-	if (xioctl(exp_fd, DBR_EXP_STATUS, &st)) {
-		diag("DBR_EXP_STATUS(%d): %s", buf, strerror(errno));
-		memset(&st, 0xff, sizeof(st));
-	}
-	return st;
-}
-
-static int do_revoke(int buf, unsigned int ms, struct dbr_exp_revoke *rv)
-{
-	memset(rv, 0, sizeof(*rv));
-	rv->fd = buf;
-	rv->timeout_ms = ms;
-	return xioctl(exp_fd, DBR_EXP_REVOKE, rv);
-}
-
-static int restore(int buf)
-{
-	int32_t fd = buf;
-
-	return xioctl(exp_fd, DBR_EXP_RESTORE, &fd);
-}
-
-static int import(int buf, uint32_t mode, uint32_t flags, uint32_t *id)
-{
-	struct dbr_imp_import im = { .fd = buf, .mode = mode, .flags = flags };
-	int r = xioctl(imp_fd, DBR_IMP_IMPORT, &im);
-
-	*id = r ? 0 : im.id;
-	return r;
-}
-
-static struct dbr_imp_status imp_status(uint32_t id)
-{
-	struct dbr_imp_status st = { .id = id };
-
-	if (xioctl(imp_fd, DBR_IMP_STATUS, &st)) {
-		diag("DBR_IMP_STATUS(%u): %s", id, strerror(errno));
-		memset(&st, 0xff, sizeof(st));
-	}
-	return st;
-}
-
-static int imp_u32(unsigned long cmd, uint32_t v)
-{
-	return xioctl(imp_fd, cmd, &v);
-}
-
-static int reg(uint32_t mode, uint32_t cap)
-{
-	struct dbr_imp_register r = { .mode = mode, .cap = cap };
-
-	return xioctl(imp_fd, DBR_IMP_REGISTER, &r);
-}
+#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
 
 /* Touch p[0] in a child: 0 if fine, else the signal that killed it. */
 static int child_access(volatile uint8_t *p, uint8_t want)
@@ -174,314 +64,211 @@ static int child_access(volatile uint8_t *p, uint8_t want)
 	return WEXITSTATUS(status) ? 100 + WEXITSTATUS(status) : 0;
 }
 
-static int nocb_supported(void)
-{
-	int buf = create(page, 0), r;
-	uint32_t id;
+/* ---- the devices, nothing else ------------------------------------------ */
 
-	if (buf < 0)
-		return 0;
-	r = import(buf, DBR_IMP_NOCB, DBR_IMP_NO_MAP, &id);
-	if (!r)
-		imp_u32(DBR_IMP_RELEASE, id);
-	close(buf);
-	return r != -EOPNOTSUPP;
+FIXTURE(dev) {
+	int exp, imp;
+	long page;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->exp = dbr_open(DBR_EXP_DEV);
+	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
+	self->imp = dbr_open(DBR_IMP_DEV);
+	ASSERT_LE(0, self->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-self->imp));
 }
 
-#define NOCB_SKIP "importer ops without a callback need v7.1 (optional invalidate_mappings)"
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->exp >= 0)
+		close(self->exp);
+}
 
-/* ---- exporter alone ---------------------------------------------------- */
-
-static void group_exporter(void)
+/* The exporter alone: mmap, revoke (SIGBUS), restore (data kept). */
+TEST_F(dev, exporter_mmap_revoke_restore)
 {
 	struct dbr_exp_revoke rv;
 	struct dbr_exp_status st;
-	size_t size = 16 * page, i;
+	size_t size = 16 * self->page, i;
 	uint8_t *p;
 	void *q;
-	int buf, ok, sig;
+	int buf, ok;
 
-	buf = create(size, 0);
-	result(buf >= 0, "create 16 pages");
-	if (buf < 0)
-		return;
-	st = exp_status(buf);
-	result(st.flags == 0 && !st.revoked && !st.nr_attach && !st.revokes,
-	       "status of a new buffer");
+	buf = dbr_create(self->exp, size, 0);
+	ASSERT_LE(0, buf) TH_LOG("create 16 pages");
+	ASSERT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+	EXPECT_TRUE(st.flags == 0 && !st.revoked && !st.nr_attach && !st.revokes)
+		TH_LOG("status of a new buffer");
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
-	result(p != MAP_FAILED, "mmap shared");
-	if (p == MAP_FAILED)
-		return;
-	for (i = 0; i < size; i += page)
-		p[i] = (uint8_t)(i / page + 1);
-	for (ok = 1, i = 0; i < size; i += page)
-		ok &= p[i] == (uint8_t)(i / page + 1);
-	result(ok, "mmap: write and read back every page");
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap shared");
+	for (i = 0; i < size; i += self->page)
+		p[i] = (uint8_t)(i / self->page + 1);
+	for (ok = 1, i = 0; i < size; i += self->page)
+		ok &= p[i] == (uint8_t)(i / self->page + 1);
+	EXPECT_TRUE(ok) TH_LOG("mmap: write and read back every page");
 	q = mmap(NULL, size, PROT_READ, MAP_PRIVATE, buf, 0);
-	result(q == MAP_FAILED && errno == EINVAL, "private mmap refused");
+	EXPECT_TRUE(q == MAP_FAILED && errno == EINVAL) TH_LOG("private mmap refused");
 
-	check_eq(do_revoke(buf, 0, &rv), 0, "revoke (default timeout)");
-	check_eq(rv.stale, 0, "revoke: no importer, nothing stale");
-	check_eq(rv.notified, 0, "revoke: no importer, nobody notified");
-	st = exp_status(buf);
-	result(st.revoked == 1 && st.revokes == 1, "status: revoked, 1 revoke");
-	sig = child_access(p, 1);
-	check_eq(sig, SIGBUS, "mmap access after revoke: SIGBUS");
+	EXPECT_EQ(0, dbr_revoke(self->exp, buf, 0, &rv)) TH_LOG("revoke (default timeout)");
+	EXPECT_EQ(0, rv.stale) TH_LOG("revoke: no importer, nothing stale");
+	EXPECT_EQ(0, rv.notified) TH_LOG("revoke: no importer, nobody notified");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+	EXPECT_TRUE(st.revoked == 1 && st.revokes == 1) TH_LOG("status: revoked, 1 revoke");
+	EXPECT_EQ(SIGBUS, child_access(p, 1)) TH_LOG("mmap access after revoke: SIGBUS");
 	q = mmap(NULL, size, PROT_READ, MAP_SHARED, buf, 0);
-	result(q == MAP_FAILED && errno == ENODEV, "new mmap after revoke: ENODEV");
-	check_eq(do_revoke(buf, SHORT_MS, &rv), 0, "revoke again");
-	check_eq(exp_status(buf).revokes, 2, "revoke again: counted");
+	EXPECT_TRUE(q == MAP_FAILED && errno == ENODEV) TH_LOG("new mmap after revoke: ENODEV");
+	EXPECT_EQ(0, dbr_revoke(self->exp, buf, SHORT_MS, &rv)) TH_LOG("revoke again");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+	EXPECT_EQ(2, st.revokes) TH_LOG("revoke again: counted");
 
-	check_eq(restore(buf), 0, "restore");
-	check_eq(exp_status(buf).revoked, 0, "restore: not revoked");
-	check_eq(child_access(p, 1), 0, "mmap access after restore: data kept");
+	EXPECT_EQ(0, dbr_restore(self->exp, buf)) TH_LOG("restore");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+	EXPECT_EQ(0, st.revoked) TH_LOG("restore: not revoked");
+	EXPECT_EQ(0, child_access(p, 1)) TH_LOG("mmap access after restore: data kept");
 	munmap(p, size);
 	close(buf);
-
-	buf = create(page, DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED);
-	result(buf >= 0, "create pin-capable guarded");
-	check_eq(exp_status(buf).flags, DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED,
-		 "status reports flags");
-	close(buf);
-	buf = create(page, DBR_EXP_PIN_CAPABLE | DBR_EXP_UNTRACKED);
-	result(buf >= 0, "create pin-capable untracked (left to the hook)");
-	check_eq(exp_status(buf).flags, DBR_EXP_PIN_CAPABLE | DBR_EXP_UNTRACKED,
-		 "status reports flags");
-	close(buf);
 }
 
-/* ---- one importer mode against both kinds of buffer --------------------- */
+/* Buffers remember the flags they were created with. */
+TEST_F(dev, exporter_create_flags)
+{
+	static const uint32_t flags[] = {
+		DBR_EXP_PIN_CAPABLE | DBR_EXP_GUARDED,
+		DBR_EXP_PIN_CAPABLE | DBR_EXP_UNTRACKED,	/* left to the hook */
+	};
+	struct dbr_exp_status st;
+	unsigned int i;
+	int buf;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		buf = dbr_create(self->exp, self->page, flags[i]);
+		ASSERT_LE(0, buf) TH_LOG("create with flags %#x", flags[i]);
+		EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+		EXPECT_EQ(flags[i], st.flags) TH_LOG("status reports flags");
+		close(buf);
+	}
+}
 
 /* What the exporter sees as stale after revoke for this import. */
-static int want_stale(uint32_t mode, const struct dbr_imp_status *st)
+static unsigned int want_stale(uint32_t mode, const struct dbr_imp_status *st)
 {
 	/* A compliant importer unmaps; only a core-cached mapping stays. */
-	return mode == DBR_IMP_COMPLIANT ? (int)st->core_cached : 1;
+	return mode == DBR_IMP_COMPLIANT ? st->core_cached : 1;
 }
 
-static void mode_on(uint32_t mode, uint32_t pin)
+/*
+ * Guarded buffers: the registry decides at attach. Default policy (enforce):
+ * legacy has no ops, stub and nocb are registered as not revocable.
+ */
+static void guarded_on(struct __test_metadata *_metadata, int exp, int imp,
+		       long page, uint32_t pin, int nocb)
 {
-	const char *m = mode_name[mode];
-	const char *b = pin ? "pin" : "nopin";
-	int cb = mode == DBR_IMP_STUB || mode == DBR_IMP_COMPLIANT;
-	int pins = (mode == DBR_IMP_STUB || mode == DBR_IMP_NOCB) && pin;
-	struct dbr_imp_status st;
-	struct dbr_exp_status es;
-	struct dbr_exp_revoke rv;
-	uint32_t id, id2;
-	unsigned int mapped0;
-	int buf, r;
-
-	buf = create(4 * page, pin);
-	if (buf < 0) {
-		result(0, "%s/%s: create: %s", m, b, strerror(-buf));
-		return;
-	}
-	r = import(buf, mode, 0, &id);
-	check_eq(r, 0, "%s/%s: import", m, b);
-	if (r) {
-		close(buf);
-		return;
-	}
-	st = imp_status(id);
-	if (st.core_cached)
-		diag("%s/%s: the core mapped at attach and caches it (pre-6.16)",
-		     m, b);
-	result(st.mode == mode && st.mapped == 1 && st.maps == 1 &&
-	       !st.stale && !st.notifications && !st.last_map_err,
-	       "%s/%s: importer status after import", m, b);
-	check_eq(st.pinned, pins, "%s/%s: pinned where the exporter can", m, b);
-	es = exp_status(buf);
-	result(es.nr_attach == 1 && es.nr_mapped == 1,
-	       "%s/%s: exporter sees 1 attachment, mapped", m, b);
-	if (pins)
-		check_eq(es.nr_pinned, 1, "%s/%s: exporter sees the pin", m, b);
-
-	check_eq(do_revoke(buf, SHORT_MS, &rv), 0, "%s/%s: revoke", m, b);
-	check_eq(rv.notified, cb, "%s/%s: revoke notified", m, b);
-	check_eq(rv.stale, want_stale(mode, &st), "%s/%s: revoke stale", m, b);
-	st = imp_status(id);
-	check_eq(st.notifications, cb, "%s/%s: importer notifications", m, b);
-	check_eq(st.mapped, mode != DBR_IMP_COMPLIANT,
-		 "%s/%s: importer still mapped unless compliant", m, b);
-	if (cb)
-		check_eq(st.stale, want_stale(mode, &st),
-			 "%s/%s: importer reports stale", m, b);
-	else
-		diag("%s/%s: importer-side stale %u (known only from the registry)",
-		     m, b, st.stale);
-
-	r = import(buf, mode, 0, &id2);
-	check_eq(r, -ENODEV, "%s/%s: new import after revoke: ENODEV", m, b);
-	if (!r)
-		imp_u32(DBR_IMP_RELEASE, id2);
-	check_eq(exp_status(buf).nr_attach, 1,
-		 "%s/%s: refused attach leaves nothing", m, b);
-
-	if (mode == DBR_IMP_COMPLIANT) {
-		r = imp_u32(DBR_IMP_REMAP, id);
-		st = imp_status(id);
-		if (st.core_cached) {
-			/* The core hands back its cached (revoked) mapping. */
-			diag("%s/%s: remap after revoke: %d (core-cached mapping)",
-			     m, b, r);
-			result(r == 0 || r == -ENODEV,
-			       "%s/%s: remap after revoke: cached or ENODEV",
-			       m, b);
-		} else {
-			check_eq(r, -ENODEV, "%s/%s: remap after revoke: ENODEV",
-				 m, b);
-			check_eq(st.last_map_err, -ENODEV,
-				 "%s/%s: last_map_err ENODEV", m, b);
-		}
-	}
-
-	check_eq(restore(buf), 0, "%s/%s: restore", m, b);
-	if (mode == DBR_IMP_COMPLIANT) {
-		check_eq(imp_u32(DBR_IMP_REMAP, id), 0,
-			 "%s/%s: remap after restore", m, b);
-		st = imp_status(id);
-		result(st.mapped && !st.stale && !st.last_map_err,
-		       "%s/%s: mapped again, not stale", m, b);
-	}
-
-	mapped0 = exp_status(buf).nr_mapped;
-	r = import(buf, mode, DBR_IMP_NO_MAP, &id2);
-	check_eq(r, 0, "%s/%s: attach-only import after restore", m, b);
-	if (!r) {
-		st = imp_status(id2);
-		result(!st.mapped && !st.pinned && !st.maps,
-		       "%s/%s: attach-only: not mapped", m, b);
-		es = exp_status(buf);
-		result(es.nr_attach == 2 &&
-		       es.nr_mapped == mapped0 + st.core_cached,
-		       "%s/%s: exporter sees 2 attachments", m, b);
-		check_eq(imp_u32(DBR_IMP_RELEASE, id2), 0,
-			 "%s/%s: release attach-only", m, b);
-	}
-
-	check_eq(imp_u32(DBR_IMP_RELEASE, id), 0, "%s/%s: release", m, b);
-	es = exp_status(buf);
-	result(!es.nr_attach && !es.nr_mapped && !es.nr_pinned,
-	       "%s/%s: exporter sees nothing left", m, b);
-	close(buf);
-}
-
-static void group_mode(uint32_t mode)
-{
-	mode_on(mode, 0);
-	mode_on(mode, DBR_EXP_PIN_CAPABLE);
-}
-
-/* ---- guarded buffers: the registry decides at attach -------------------- */
-
-static void guarded_on(uint32_t pin, int nocb)
-{
-	const char *b = pin ? "pin" : "nopin";
 	uint32_t ids[DBR_IMP_MODES] = { 0 };
-	struct dbr_imp_status st;
+	struct dbr_imp_status ist;
+	struct dbr_exp_status st;
 	struct dbr_exp_revoke rv;
 	unsigned int accepted = 0, stale = 0;
 	uint32_t mode;
 	int buf, r;
 
-	buf = create(2 * page, DBR_EXP_GUARDED | pin);
-	if (buf < 0) {
-		result(0, "guarded/%s: create: %s", b, strerror(-buf));
-		return;
-	}
+	buf = dbr_create(exp, 2 * page, DBR_EXP_GUARDED | pin);
+	ASSERT_LE(0, buf) TH_LOG("create guarded, pin %u", pin);
 	for (mode = 0; mode < DBR_IMP_MODES; mode++) {
 		if (mode == DBR_IMP_NOCB && !nocb)
 			continue;
-		r = import(buf, mode, 0, &ids[mode]);
+		r = dbr_import(imp, buf, mode, 0, &ids[mode]);
 		if (mode == DBR_IMP_COMPLIANT) {
-			check_eq(r, 0, "guarded/%s: compliant import accepted", b);
+			EXPECT_EQ(0, r) TH_LOG("pin %u: compliant import accepted", pin);
 		} else {
-			/* Default policy (enforce): legacy has no ops, stub
-			 * and nocb were registered as not revocable. */
-			check_eq(r, -EOPNOTSUPP, "guarded/%s: %s import refused",
-				 b, mode_name[mode]);
+			EXPECT_EQ(-EOPNOTSUPP, r)
+				TH_LOG("pin %u: %s import refused", pin, dbr_mode_name[mode]);
 		}
 		if (r)
 			continue;
 		accepted++;
-		st = imp_status(ids[mode]);
-		stale += want_stale(mode, &st);
+		EXPECT_EQ(0, dbr_imp_status(imp, ids[mode], &ist));
+		stale += want_stale(mode, &ist);
 	}
-	check_eq(exp_status(buf).nr_attach, accepted,
-		 "guarded/%s: exporter attachments = accepted imports", b);
-	check_eq(do_revoke(buf, SHORT_MS, &rv), 0, "guarded/%s: revoke", b);
-	check_eq(rv.stale, stale, "guarded/%s: stale = accepted non-compliant", b);
+	EXPECT_EQ(0, dbr_exp_status(exp, buf, &st));
+	EXPECT_EQ(accepted, st.nr_attach)
+		TH_LOG("pin %u: exporter attachments = accepted imports", pin);
+	EXPECT_EQ(0, dbr_revoke(exp, buf, SHORT_MS, &rv)) TH_LOG("pin %u: revoke", pin);
+	EXPECT_EQ(stale, rv.stale) TH_LOG("pin %u: stale = accepted non-compliant", pin);
 	for (mode = 0; mode < DBR_IMP_MODES; mode++)
 		if (ids[mode])
-			imp_u32(DBR_IMP_RELEASE, ids[mode]);
-	check_eq(exp_status(buf).nr_attach, 0, "guarded/%s: all released", b);
+			dbr_release(imp, ids[mode]);
+	EXPECT_EQ(0, dbr_exp_status(exp, buf, &st));
+	EXPECT_EQ(0, st.nr_attach) TH_LOG("pin %u: all released", pin);
 	close(buf);
 }
 
-static void group_guarded(void)
+TEST_F(dev, guarded)
 {
-	int nocb = nocb_supported();
+	int nocb = dbr_nocb_supported(self->exp, self->imp);
 
-	check_eq(reg(DBR_IMP_COMPLIANT, 1), 0, "register compliant as revocable");
-	check_eq(reg(DBR_IMP_STUB, 0), 0, "register stub as not revocable");
+	if (!nocb)
+		TH_LOG("nocb left out: " DBR_NOCB_SKIP);
+	ASSERT_EQ(0, dbr_register(self->imp, DBR_IMP_COMPLIANT, 1))
+		TH_LOG("register compliant as revocable");
+	ASSERT_EQ(0, dbr_register(self->imp, DBR_IMP_STUB, 0))
+		TH_LOG("register stub as not revocable");
 	if (nocb)
-		check_eq(reg(DBR_IMP_NOCB, 0), 0, "register nocb as not revocable");
-	guarded_on(0, nocb);
-	guarded_on(DBR_EXP_PIN_CAPABLE, nocb);
-	check_eq(imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_COMPLIANT), 0,
-		 "unregister compliant");
-	check_eq(imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_STUB), 0, "unregister stub");
+		ASSERT_EQ(0, dbr_register(self->imp, DBR_IMP_NOCB, 0))
+			TH_LOG("register nocb as not revocable");
+	guarded_on(_metadata, self->exp, self->imp, self->page, 0, nocb);
+	guarded_on(_metadata, self->exp, self->imp, self->page, DBR_EXP_PIN_CAPABLE, nocb);
+	EXPECT_EQ(0, dbr_unregister(self->imp, DBR_IMP_COMPLIANT)) TH_LOG("unregister compliant");
+	EXPECT_EQ(0, dbr_unregister(self->imp, DBR_IMP_STUB)) TH_LOG("unregister stub");
 	if (nocb)
-		check_eq(imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_NOCB), 0,
-			 "unregister nocb");
+		EXPECT_EQ(0, dbr_unregister(self->imp, DBR_IMP_NOCB)) TH_LOG("unregister nocb");
 }
 
-static void group_register(void)
+TEST_F(dev, register)
 {
-	check_eq(reg(DBR_IMP_STUB, 0), 0, "register stub");
-	check_eq(reg(DBR_IMP_STUB, 1), 0, "register stub again: updates the capability");
-	check_eq(imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_STUB), 0, "unregister stub");
-	check_eq(imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_STUB), -ENOENT,
-		 "unregister stub twice: ENOENT");
-	check_eq(reg(DBR_IMP_COMPLIANT, 1), 0, "register compliant");
-	check_eq(imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_COMPLIANT), 0,
-		 "unregister compliant");
-	if (nocb_supported()) {
-		check_eq(reg(DBR_IMP_NOCB, 0), 0, "register nocb");
-		check_eq(imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_NOCB), 0,
-			 "unregister nocb");
+	EXPECT_EQ(0, dbr_register(self->imp, DBR_IMP_STUB, 0)) TH_LOG("register stub");
+	EXPECT_EQ(0, dbr_register(self->imp, DBR_IMP_STUB, 1))
+		TH_LOG("register stub again: updates the capability");
+	EXPECT_EQ(0, dbr_unregister(self->imp, DBR_IMP_STUB)) TH_LOG("unregister stub");
+	EXPECT_EQ(-ENOENT, dbr_unregister(self->imp, DBR_IMP_STUB))
+		TH_LOG("unregister stub twice: ENOENT");
+	EXPECT_EQ(0, dbr_register(self->imp, DBR_IMP_COMPLIANT, 1)) TH_LOG("register compliant");
+	EXPECT_EQ(0, dbr_unregister(self->imp, DBR_IMP_COMPLIANT)) TH_LOG("unregister compliant");
+	if (dbr_nocb_supported(self->exp, self->imp)) {
+		EXPECT_EQ(0, dbr_register(self->imp, DBR_IMP_NOCB, 0)) TH_LOG("register nocb");
+		EXPECT_EQ(0, dbr_unregister(self->imp, DBR_IMP_NOCB)) TH_LOG("unregister nocb");
 	} else {
-		check_eq(reg(DBR_IMP_NOCB, 0), -EOPNOTSUPP,
-			 "register nocb: EOPNOTSUPP before v7.1");
+		EXPECT_EQ(-EOPNOTSUPP, dbr_register(self->imp, DBR_IMP_NOCB, 0))
+			TH_LOG("register nocb: EOPNOTSUPP before v7.1");
 	}
 	/* Left registered on purpose: module unload must clean it up. */
-	check_eq(reg(DBR_IMP_COMPLIANT, 1), 0, "register compliant, keep");
+	EXPECT_EQ(0, dbr_register(self->imp, DBR_IMP_COMPLIANT, 1))
+		TH_LOG("register compliant, keep");
 }
 
 /* Imports belong to the open file. */
-static void group_release(void)
+TEST_F(dev, release_on_close)
 {
+	struct dbr_exp_status st;
 	uint32_t id;
-	int buf, r;
+	int buf;
 
-	buf = create(page, DBR_EXP_PIN_CAPABLE);
-	result(buf >= 0, "create");
-	r = import(buf, DBR_IMP_STUB, 0, &id);
-	check_eq(r, 0, "stub import");
-	r = import(buf, DBR_IMP_LEGACY, 0, &id);
-	check_eq(r, 0, "legacy import");
-	check_eq(exp_status(buf).nr_attach, 2, "2 attachments");
-	close(imp_fd);
-	imp_fd = open(IMP_DEV, O_RDWR);
-	result(imp_fd >= 0, "reopen importer");
-	{
-		struct dbr_exp_status es = exp_status(buf);
-
-		result(!es.nr_attach && !es.nr_mapped && !es.nr_pinned,
-		       "closing the importer released its imports");
-	}
+	buf = dbr_create(self->exp, self->page, DBR_EXP_PIN_CAPABLE);
+	ASSERT_LE(0, buf) TH_LOG("create");
+	EXPECT_EQ(0, dbr_import(self->imp, buf, DBR_IMP_STUB, 0, &id)) TH_LOG("stub import");
+	EXPECT_EQ(0, dbr_import(self->imp, buf, DBR_IMP_LEGACY, 0, &id)) TH_LOG("legacy import");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+	EXPECT_EQ(2, st.nr_attach) TH_LOG("2 attachments");
+	close(self->imp);
+	self->imp = dbr_open(DBR_IMP_DEV);
+	EXPECT_LE(0, self->imp) TH_LOG("reopen importer");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+	EXPECT_TRUE(!st.nr_attach && !st.nr_mapped && !st.nr_pinned)
+		TH_LOG("closing the importer released its imports");
 	close(buf);
 }
 
@@ -494,7 +281,8 @@ static void group_release(void)
  * read-only, wake the copy, which fails. Deterministic, no timing.
  */
 struct race {
-	int uffd;
+	int uffd, imp;
+	long page_size;
 	void *page;
 	int release_ret;
 	int handled;
@@ -504,7 +292,7 @@ static void *race_handler(void *arg)
 {
 	struct race *r = arg;
 	struct pollfd pfd = { .fd = r->uffd, .events = POLLIN };
-	struct uffdio_range wake = { .start = (unsigned long)r->page, .len = page };
+	struct uffdio_range wake = { .start = (unsigned long)r->page, .len = r->page_size };
 	struct uffd_msg msg;
 
 	if (poll(&pfd, 1, 10000) != 1 || read(r->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
@@ -512,155 +300,134 @@ static void *race_handler(void *arg)
 		return NULL;
 	r->handled = 1;
 	/* The first import of a fresh file gets id 1. */
-	r->release_ret = imp_u32(DBR_IMP_RELEASE, 1);
-	mprotect(r->page, page, PROT_READ);
+	r->release_ret = dbr_release(r->imp, 1);
+	mprotect(r->page, r->page_size, PROT_READ);
 	ioctl(r->uffd, UFFDIO_WAKE, &wake);
 	return NULL;
 }
 
-static void group_release_race(void)
+TEST_F(dev, release_race)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
 	struct uffdio_register rg = { .mode = UFFDIO_REGISTER_MODE_WP };
 	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
-	struct race r = { .release_ret = 1 };
+	struct race r = { .release_ret = 1, .page_size = self->page };
+	struct dbr_exp_status st;
 	struct dbr_imp_import *im;
 	pthread_t t;
 	int buf, ret;
 
-	buf = create(page, 0);
+	buf = dbr_create(self->exp, self->page, 0);
+	ASSERT_LE(0, buf) TH_LOG("create");
 	r.uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	r.page = mmap(NULL, page, PROT_READ | PROT_WRITE,
+	ASSERT_LE(0, r.uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	r.page = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf < 0 || r.uffd < 0 || r.page == MAP_FAILED ||
-	    ioctl(r.uffd, UFFDIO_API, &api)) {
-		diag("setup: buf %d uffd %d: %s", buf, r.uffd, strerror(errno));
-		result(0, "setup: buffer, userfaultfd with write-protect faults");
-		return;
-	}
+	ASSERT_NE(MAP_FAILED, r.page);
+	ASSERT_EQ(0, ioctl(r.uffd, UFFDIO_API, &api))
+		TH_LOG("UFFDIO_API with write-protect faults: %s", strerror(errno));
 	im = r.page;
 	*im = (struct dbr_imp_import){ .fd = buf, .mode = DBR_IMP_LEGACY,
 				       .flags = DBR_IMP_NO_MAP };
 	rg.range.start = wp.range.start = (unsigned long)r.page;
-	rg.range.len = wp.range.len = page;
-	ret = ioctl(r.uffd, UFFDIO_REGISTER, &rg) ||
-	      ioctl(r.uffd, UFFDIO_WRITEPROTECT, &wp);
-	result(!ret, "setup: args page write-protected through userfaultfd");
-	if (ret)
-		return;
-	close(imp_fd);
-	imp_fd = open(IMP_DEV, O_RDWR);
-	pthread_create(&t, NULL, race_handler, &r);
-	ret = xioctl(imp_fd, DBR_IMP_IMPORT, im);
+	rg.range.len = wp.range.len = self->page;
+	ASSERT_EQ(0, ioctl(r.uffd, UFFDIO_REGISTER, &rg) ||
+		     ioctl(r.uffd, UFFDIO_WRITEPROTECT, &wp))
+		TH_LOG("setup: args page write-protected through userfaultfd");
+	close(self->imp);
+	self->imp = r.imp = dbr_open(DBR_IMP_DEV);
+	ASSERT_LE(0, self->imp) TH_LOG("reopen importer");
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_handler, &r));
+	ret = dbr_ioctl(self->imp, DBR_IMP_IMPORT, im);
 	pthread_join(t, NULL);
-	result(r.handled, "the import stopped in copy_to_user (userfaultfd fault)");
-	check_eq(r.release_ret, 0, "RELEASE of its id meanwhile destroyed the import");
-	check_eq(ret, -EFAULT, "the import then fails with EFAULT");
-	check_eq(exp_status(buf).nr_attach, 0, "nothing left attached (destroyed exactly once)");
-	check_eq(imp_u32(DBR_IMP_RELEASE, 1), -EINVAL, "its id is gone");
+	EXPECT_TRUE(r.handled) TH_LOG("the import stopped in copy_to_user (userfaultfd fault)");
+	EXPECT_EQ(0, r.release_ret) TH_LOG("RELEASE of its id meanwhile destroyed the import");
+	EXPECT_EQ(-EFAULT, ret) TH_LOG("the import then fails with EFAULT");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &st));
+	EXPECT_EQ(0, st.nr_attach) TH_LOG("nothing left attached (destroyed exactly once)");
+	EXPECT_EQ(-EINVAL, dbr_release(self->imp, 1)) TH_LOG("its id is gone");
 	close(r.uffd);
-	munmap(r.page, page);
+	munmap(r.page, self->page);
 	close(buf);
 }
 
-/*
- * The shim's class cache must not hand a table's class to another importer
- * that reuses the table's address with a different callback.
- */
-static void group_reused_ops(void)
-{
-	const uint32_t f = DBR_IMP_NO_MAP | DBR_IMP_REUSED_OPS;
-	uint32_t id, id2;
-	int buf, r;
-
-	buf = create(page, DBR_EXP_GUARDED);
-	result(buf >= 0, "create a guarded buffer");
-	r = import(buf, DBR_IMP_STUB, f, &id);
-	check_eq(r, -EOPNOTSUPP, "stub callback in the table: refused (deny-listed)");
-	r = import(buf, DBR_IMP_COMPLIANT, f, &id);
-	check_eq(r, 0, "compliant callback in the same table: accepted, not the cached class");
-	check_eq(import(buf, DBR_IMP_STUB, f, &id2), -EBUSY,
-		 "the table cannot change callback while in use");
-	check_eq(imp_u32(DBR_IMP_RELEASE, id), 0, "release the compliant import");
-	check_eq(import(buf, DBR_IMP_STUB, f, &id2), -EOPNOTSUPP,
-		 "stub callback again: refused again");
-	check_eq(import(buf, DBR_IMP_LEGACY, f, &id2), -EINVAL,
-		 "a legacy import has no table to reuse: EINVAL");
-	check_eq(exp_status(buf).nr_attach, 0, "nothing left attached");
-	close(buf);
-}
-
-/* ---- bad input: EINVAL (ENOTTY for unknown commands), no state change -- */
-
-static void group_badinput(void)
+/* Bad input: EINVAL (ENOTTY for unknown commands), no state change. */
+TEST_F(dev, badinput_exporter)
 {
 	struct dbr_exp_create c;
 	struct dbr_exp_revoke rv;
 	struct dbr_exp_status es;
-	struct dbr_imp_import im;
-	struct dbr_imp_status is;
-	struct dbr_imp_register rg;
-	int buf, null_fd, st_before;
+	int buf, null_fd;
 	int32_t fd;
 
-	buf = create(page, 0);
+	buf = dbr_create(self->exp, self->page, 0);
 	null_fd = open("/dev/null", O_RDWR);
-	result(buf >= 0 && null_fd >= 0, "setup");
+	ASSERT_TRUE(buf >= 0 && null_fd >= 0) TH_LOG("setup");
 
 	c = (struct dbr_exp_create){ .size = 0 };
-	check_eq(xioctl(exp_fd, DBR_EXP_CREATE, &c), -EINVAL, "create: size 0");
-	c = (struct dbr_exp_create){ .size = page + 1 };
-	check_eq(xioctl(exp_fd, DBR_EXP_CREATE, &c), -EINVAL,
-		 "create: size not a page multiple");
-	c = (struct dbr_exp_create){ .size = (uint64_t)DBR_EXP_MAX_SIZE + page };
-	check_eq(xioctl(exp_fd, DBR_EXP_CREATE, &c), -EINVAL,
-		 "create: size over the maximum");
-	c = (struct dbr_exp_create){ .size = page, .flags = 1u << 31 };
-	check_eq(xioctl(exp_fd, DBR_EXP_CREATE, &c), -EINVAL,
-		 "create: unknown flag");
-	c = (struct dbr_exp_create){ .size = page,
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->exp, DBR_EXP_CREATE, &c)) TH_LOG("create: size 0");
+	c = (struct dbr_exp_create){ .size = self->page + 1 };
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->exp, DBR_EXP_CREATE, &c))
+		TH_LOG("create: size not a page multiple");
+	c = (struct dbr_exp_create){ .size = (uint64_t)DBR_EXP_MAX_SIZE + self->page };
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->exp, DBR_EXP_CREATE, &c))
+		TH_LOG("create: size over the maximum");
+	c = (struct dbr_exp_create){ .size = self->page, .flags = 1u << 31 };
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->exp, DBR_EXP_CREATE, &c)) TH_LOG("create: unknown flag");
+	c = (struct dbr_exp_create){ .size = self->page,
 				     .flags = DBR_EXP_GUARDED | DBR_EXP_UNTRACKED };
-	check_eq(xioctl(exp_fd, DBR_EXP_CREATE, &c), -EINVAL,
-		 "create: guarded and untracked exclude each other");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->exp, DBR_EXP_CREATE, &c))
+		TH_LOG("create: guarded and untracked exclude each other");
 
-	check_eq(do_revoke(-1, 0, &rv), -EINVAL, "revoke: fd -1");
-	check_eq(do_revoke(null_fd, 0, &rv), -EINVAL, "revoke: not a dma-buf");
-	check_eq(do_revoke(buf, DBR_EXP_MAX_TIMEOUT_MS + 1, &rv), -EINVAL,
-		 "revoke: timeout too long");
-	es = exp_status(buf);
-	result(!es.revoked && !es.revokes, "bad revoke changed nothing");
+	EXPECT_EQ(-EINVAL, dbr_revoke(self->exp, -1, 0, &rv)) TH_LOG("revoke: fd -1");
+	EXPECT_EQ(-EINVAL, dbr_revoke(self->exp, null_fd, 0, &rv)) TH_LOG("revoke: not a dma-buf");
+	EXPECT_EQ(-EINVAL, dbr_revoke(self->exp, buf, DBR_EXP_MAX_TIMEOUT_MS + 1, &rv))
+		TH_LOG("revoke: timeout too long");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &es));
+	EXPECT_TRUE(!es.revoked && !es.revokes) TH_LOG("bad revoke changed nothing");
 	fd = null_fd;
-	check_eq(xioctl(exp_fd, DBR_EXP_RESTORE, &fd), -EINVAL,
-		 "restore: not a dma-buf");
-	es = (struct dbr_exp_status){ .fd = -1 };
-	check_eq(xioctl(exp_fd, DBR_EXP_STATUS, &es), -EINVAL, "status: fd -1");
-	check_eq(xioctl(exp_fd, _IO(DBR_EXP_IOC_MAGIC, 0x7f), NULL), -ENOTTY,
-		 "exporter: unknown ioctl ENOTTY");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->exp, DBR_EXP_RESTORE, &fd)) TH_LOG("restore: not a dma-buf");
+	EXPECT_EQ(-EINVAL, dbr_exp_status(self->exp, -1, &es)) TH_LOG("status: fd -1");
+	EXPECT_EQ(-ENOTTY, dbr_ioctl(self->exp, _IO(DBR_EXP_IOC_MAGIC, 0x7f), NULL))
+		TH_LOG("exporter: unknown ioctl ENOTTY");
+	close(null_fd);
+	close(buf);
+}
+
+TEST_F(dev, badinput_importer)
+{
+	struct dbr_imp_register rg;
+	struct dbr_imp_status is;
+	struct dbr_exp_status es;
+	struct dbr_imp_import im;
+	int buf, null_fd;
+
+	buf = dbr_create(self->exp, self->page, 0);
+	null_fd = open("/dev/null", O_RDWR);
+	ASSERT_TRUE(buf >= 0 && null_fd >= 0) TH_LOG("setup");
 
 	im = (struct dbr_imp_import){ .fd = buf, .mode = DBR_IMP_MODES };
-	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
-		 "import: unknown mode");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_IMPORT, &im)) TH_LOG("import: unknown mode");
 	im = (struct dbr_imp_import){ .fd = buf, .flags = 1u << 31 };
-	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
-		 "import: unknown flag");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_IMPORT, &im)) TH_LOG("import: unknown flag");
 	im = (struct dbr_imp_import){ .fd = null_fd };
-	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
-		 "import: not a dma-buf");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_IMPORT, &im)) TH_LOG("import: not a dma-buf");
 	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_PCI_DEV | DBR_IMP_NO_MAP,
 				      .pci_domain = 0xfffe, .pci_bus = 0xff, .pci_devfn = 0xff };
-	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
-		 "import: DBR_IMP_PCI_DEV naming no PCI device");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_IMPORT, &im))
+		TH_LOG("import: DBR_IMP_PCI_DEV naming no PCI device");
 	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_NO_MAP, .pci_bus = 1 };
-	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
-		 "import: a PCI device without DBR_IMP_PCI_DEV");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_IMPORT, &im))
+		TH_LOG("import: a PCI device without DBR_IMP_PCI_DEV");
 	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_PCI_DEV | DBR_IMP_NO_MAP,
 				      .reserved = 1 };
-	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT, &im), -EINVAL,
-		 "import: reserved field not 0");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_IMPORT, &im))
+		TH_LOG("import: reserved field not 0");
 	im = (struct dbr_imp_import){ .fd = buf, .flags = DBR_IMP_PCI_DEV | DBR_IMP_NO_MAP };
-	check_eq(xioctl(imp_fd, DBR_IMP_IMPORT_V1, &im), -EINVAL,
-		 "import: DBR_IMP_PCI_DEV through the old 16-byte struct");
-	check_eq(exp_status(buf).nr_attach, 0, "bad imports attached nothing");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_IMPORT_V1, &im))
+		TH_LOG("import: DBR_IMP_PCI_DEV through the old 16-byte struct");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &es));
+	EXPECT_EQ(0, es.nr_attach) TH_LOG("bad imports attached nothing");
 	{
 		/* An old binary's DBR_IMP_IMPORT: 16 bytes, nothing after. */
 		struct {
@@ -669,92 +436,316 @@ static void group_badinput(void)
 		} old = { { buf, DBR_IMP_LEGACY, DBR_IMP_NO_MAP, 0 },
 			  { 0xdeadbeef, 0xdeadbeef } };
 
-		check_eq(xioctl(imp_fd, DBR_IMP_IMPORT_V1, &old.v1), 0,
-			 "import: old 16-byte struct (DBR_IMP_IMPORT_V1) still imports");
-		check_eq(exp_status(buf).nr_attach, 1, "old import attached");
-		result(old.v1.id > 0 && old.canary[0] == 0xdeadbeef &&
-		       old.canary[1] == 0xdeadbeef,
-		       "old import: id %u returned, nothing written past 16 bytes",
-		       old.v1.id);
-		check_eq(imp_u32(DBR_IMP_RELEASE, old.v1.id), 0,
-			 "old import released");
-		check_eq(exp_status(buf).nr_attach, 0, "old import detached");
+		EXPECT_EQ(0, dbr_ioctl(self->imp, DBR_IMP_IMPORT_V1, &old.v1))
+			TH_LOG("import: old 16-byte struct (DBR_IMP_IMPORT_V1) still imports");
+		EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &es));
+		EXPECT_EQ(1, es.nr_attach) TH_LOG("old import attached");
+		EXPECT_TRUE(old.v1.id > 0 && old.canary[0] == 0xdeadbeef &&
+			    old.canary[1] == 0xdeadbeef)
+			TH_LOG("old import: id %u returned, nothing written past 16 bytes",
+			       old.v1.id);
+		EXPECT_EQ(0, dbr_release(self->imp, old.v1.id)) TH_LOG("old import released");
+		EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &es));
+		EXPECT_EQ(0, es.nr_attach) TH_LOG("old import detached");
 	}
-	is = (struct dbr_imp_status){ .id = 12345 };
-	check_eq(xioctl(imp_fd, DBR_IMP_STATUS, &is), -EINVAL,
-		 "status: unknown id");
-	check_eq(imp_u32(DBR_IMP_REMAP, 12345), -EINVAL, "remap: unknown id");
-	check_eq(imp_u32(DBR_IMP_RELEASE, 0), -EINVAL, "release: id 0");
+	EXPECT_EQ(-EINVAL, dbr_imp_status(self->imp, 12345, &is)) TH_LOG("status: unknown id");
+	EXPECT_EQ(-EINVAL, dbr_remap(self->imp, 12345)) TH_LOG("remap: unknown id");
+	EXPECT_EQ(-EINVAL, dbr_release(self->imp, 0)) TH_LOG("release: id 0");
 	rg = (struct dbr_imp_register){ .mode = DBR_IMP_MODES };
-	check_eq(xioctl(imp_fd, DBR_IMP_REGISTER, &rg), -EINVAL,
-		 "register: unknown mode");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_REGISTER, &rg)) TH_LOG("register: unknown mode");
 	rg = (struct dbr_imp_register){ .mode = DBR_IMP_LEGACY };
-	check_eq(xioctl(imp_fd, DBR_IMP_REGISTER, &rg), -EINVAL,
-		 "register: legacy has no ops");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_REGISTER, &rg))
+		TH_LOG("register: legacy has no ops");
 	rg = (struct dbr_imp_register){ .mode = DBR_IMP_STUB, .cap = 2 };
-	check_eq(xioctl(imp_fd, DBR_IMP_REGISTER, &rg), -EINVAL,
-		 "register: bad cap");
-	st_before = imp_u32(DBR_IMP_UNREGISTER, DBR_IMP_STUB);
-	check_eq(st_before, -ENOENT, "bad register registered nothing");
-	check_eq(imp_u32(DBR_IMP_UNREGISTER, 99), -EINVAL,
-		 "unregister: unknown mode");
-	check_eq(xioctl(imp_fd, _IO(DBR_IMP_IOC_MAGIC, 0x7f), NULL), -ENOTTY,
-		 "importer: unknown ioctl ENOTTY");
+	EXPECT_EQ(-EINVAL, dbr_ioctl(self->imp, DBR_IMP_REGISTER, &rg)) TH_LOG("register: bad cap");
+	EXPECT_EQ(-ENOENT, dbr_unregister(self->imp, DBR_IMP_STUB))
+		TH_LOG("bad register registered nothing");
+	EXPECT_EQ(-EINVAL, dbr_unregister(self->imp, 99)) TH_LOG("unregister: unknown mode");
+	EXPECT_EQ(-ENOTTY, dbr_ioctl(self->imp, _IO(DBR_IMP_IOC_MAGIC, 0x7f), NULL))
+		TH_LOG("importer: unknown ioctl ENOTTY");
 	close(null_fd);
 	close(buf);
 }
 
-int main(int argc, char **argv)
+/* ---- one importer mode against one kind of buffer -------------------------- */
+
+FIXTURE(mode) {
+	int exp, imp, buf;
+	long page;
+	uint32_t id;
+	struct dbr_imp_status st;	/* right after the import */
+};
+
+FIXTURE_VARIANT(mode) {
+	uint32_t mode;
+	uint32_t pin;	/* DBR_EXP_PIN_CAPABLE or 0 */
+};
+
+#define MODE_VARIANTS(m, M)						\
+FIXTURE_VARIANT_ADD(mode, m##_nopin) { .mode = M, .pin = 0 };		\
+FIXTURE_VARIANT_ADD(mode, m##_pin) { .mode = M, .pin = DBR_EXP_PIN_CAPABLE }
+
+MODE_VARIANTS(legacy, DBR_IMP_LEGACY);
+MODE_VARIANTS(stub, DBR_IMP_STUB);
+MODE_VARIANTS(nocb, DBR_IMP_NOCB);
+MODE_VARIANTS(compliant, DBR_IMP_COMPLIANT);
+
+/* A buffer of 4 pages, imported (and mapped) in the variant's mode. */
+FIXTURE_SETUP(mode)
 {
-	const char *g = argc > 1 ? argv[1] : "";
-	const char *skip = NULL;
-	int mode = -1;
+	int r;
 
-	page = sysconf(_SC_PAGESIZE);
-	signal(SIGPIPE, SIG_IGN);
-	out = open_memstream(&outbuf, &outlen);
-	exp_fd = open(EXP_DEV, O_RDWR);
-	imp_fd = open(IMP_DEV, O_RDWR);
-	if (!out || exp_fd < 0 || imp_fd < 0) {
-		printf("KTAP version 1\n1..1\nnot ok 1 open %s and %s: %s\n",
-		       EXP_DEV, IMP_DEV, strerror(errno));
-		return 1;
-	}
-
-	for (int m = 0; m < DBR_IMP_MODES; m++)
-		if (!strcmp(g, mode_name[m]))
-			mode = m;
-	if (!strcmp(g, "exporter")) {
-		group_exporter();
-	} else if (mode == DBR_IMP_NOCB && !nocb_supported()) {
-		skip = NOCB_SKIP;
-	} else if (mode >= 0) {
-		group_mode(mode);
-	} else if (!strcmp(g, "guarded")) {
-		group_guarded();
-	} else if (!strcmp(g, "register")) {
-		group_register();
-	} else if (!strcmp(g, "release")) {
-		group_release();
-	} else if (!strcmp(g, "release_race")) {
-		group_release_race();
-	} else if (!strcmp(g, "reused_ops")) {
-		group_reused_ops();
-	} else if (!strcmp(g, "badinput")) {
-		group_badinput();
-	} else {
-		fprintf(stderr, "usage: %s exporter|legacy|stub|nocb|compliant|guarded|register|release|release_race|badinput|reused_ops\n",
-			argv[0]);
-		return 1;
-	}
-
-	fclose(out);
-	printf("KTAP version 1\n");
-	if (skip) {
-		printf("1..0 # SKIP %s\n", skip);
-		return 2;
-	}
-	printf("1..%d\n%s", ntests, outbuf);
-	free(outbuf);
-	return nfail ? 1 : 0;
+	self->page = sysconf(_SC_PAGESIZE);
+	self->buf = -1;
+	self->exp = dbr_open(DBR_EXP_DEV);
+	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
+	self->imp = dbr_open(DBR_IMP_DEV);
+	ASSERT_LE(0, self->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-self->imp));
+	if (variant->mode == DBR_IMP_NOCB && !dbr_nocb_supported(self->exp, self->imp))
+		SKIP(return, DBR_NOCB_SKIP);
+	self->buf = dbr_create(self->exp, 4 * self->page, variant->pin);
+	ASSERT_LE(0, self->buf) TH_LOG("create: %s", strerror(-self->buf));
+	r = dbr_import(self->imp, self->buf, variant->mode, 0, &self->id);
+	ASSERT_EQ(0, r) TH_LOG("import");
+	ASSERT_EQ(0, dbr_imp_status(self->imp, self->id, &self->st));
+	if (self->st.core_cached)
+		TH_LOG("the core mapped at attach and caches it (pre-6.16)");
 }
+
+FIXTURE_TEARDOWN(mode)
+{
+	if (self->buf >= 0)
+		close(self->buf);
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->exp >= 0)
+		close(self->exp);
+}
+
+/* Importers with a move_notify callback get told about revocations. */
+static int has_cb(uint32_t mode)
+{
+	return mode == DBR_IMP_STUB || mode == DBR_IMP_COMPLIANT;
+}
+
+TEST_F(mode, import)
+{
+	int pins = (variant->mode == DBR_IMP_STUB || variant->mode == DBR_IMP_NOCB) &&
+		   variant->pin;
+	struct dbr_imp_status *st = &self->st;
+	struct dbr_exp_status es;
+
+	EXPECT_TRUE(st->mode == variant->mode && st->mapped == 1 && st->maps == 1 &&
+		    !st->stale && !st->notifications && !st->last_map_err)
+		TH_LOG("importer status after import");
+	EXPECT_EQ(pins, st->pinned) TH_LOG("pinned where the exporter can");
+	ASSERT_EQ(0, dbr_exp_status(self->exp, self->buf, &es));
+	EXPECT_TRUE(es.nr_attach == 1 && es.nr_mapped == 1)
+		TH_LOG("exporter sees 1 attachment, mapped");
+	if (pins)
+		EXPECT_EQ(1, es.nr_pinned) TH_LOG("exporter sees the pin");
+}
+
+/* Revoke: who is notified, what stays stale; no new import meanwhile. */
+static void revoke_checked(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(mode) *self, uint32_t mode)
+{
+	unsigned int cb = has_cb(mode);
+	struct dbr_exp_revoke rv;
+	struct dbr_imp_status st;
+	struct dbr_exp_status es;
+	uint32_t id2;
+	int r;
+
+	ASSERT_EQ(0, dbr_revoke(self->exp, self->buf, SHORT_MS, &rv)) TH_LOG("revoke");
+	EXPECT_EQ(cb, rv.notified) TH_LOG("revoke notified");
+	EXPECT_EQ(want_stale(mode, &self->st), rv.stale) TH_LOG("revoke stale");
+	ASSERT_EQ(0, dbr_imp_status(self->imp, self->id, &st));
+	EXPECT_EQ(cb, st.notifications) TH_LOG("importer notifications");
+	EXPECT_EQ(mode != DBR_IMP_COMPLIANT, st.mapped)
+		TH_LOG("importer still mapped unless compliant");
+	if (cb) {
+		EXPECT_EQ(want_stale(mode, &st), st.stale) TH_LOG("importer reports stale");
+	} else {
+		TH_LOG("importer-side stale %u (known only from the registry)", st.stale);
+	}
+
+	r = dbr_import(self->imp, self->buf, mode, 0, &id2);
+	EXPECT_EQ(-ENODEV, r) TH_LOG("new import after revoke: ENODEV");
+	if (!r)
+		dbr_release(self->imp, id2);
+	EXPECT_EQ(0, dbr_exp_status(self->exp, self->buf, &es));
+	EXPECT_EQ(1, es.nr_attach) TH_LOG("refused attach leaves nothing");
+}
+
+TEST_F(mode, revoke)
+{
+	struct dbr_imp_status st;
+	int r;
+
+	revoke_checked(_metadata, self, variant->mode);
+	if (variant->mode != DBR_IMP_COMPLIANT)
+		return;
+	r = dbr_remap(self->imp, self->id);
+	ASSERT_EQ(0, dbr_imp_status(self->imp, self->id, &st));
+	if (st.core_cached) {
+		/* The core hands back its cached (revoked) mapping. */
+		TH_LOG("remap after revoke: %d (core-cached mapping)", r);
+		EXPECT_TRUE(r == 0 || r == -ENODEV)
+			TH_LOG("remap after revoke: cached or ENODEV");
+	} else {
+		EXPECT_EQ(-ENODEV, r) TH_LOG("remap after revoke: ENODEV");
+		EXPECT_EQ(-ENODEV, st.last_map_err) TH_LOG("last_map_err ENODEV");
+	}
+}
+
+TEST_F(mode, restore)
+{
+	struct dbr_imp_status st;
+
+	revoke_checked(_metadata, self, variant->mode);
+	if (variant->mode == DBR_IMP_COMPLIANT)
+		dbr_remap(self->imp, self->id);	/* refused: the test above */
+	EXPECT_EQ(0, dbr_restore(self->exp, self->buf)) TH_LOG("restore");
+	if (variant->mode != DBR_IMP_COMPLIANT)
+		return;
+	EXPECT_EQ(0, dbr_remap(self->imp, self->id)) TH_LOG("remap after restore");
+	ASSERT_EQ(0, dbr_imp_status(self->imp, self->id, &st));
+	EXPECT_TRUE(st.mapped && !st.stale && !st.last_map_err)
+		TH_LOG("mapped again, not stale");
+}
+
+/* After revoke and restore: attach-only imports, then release all. */
+TEST_F(mode, attach_only_release)
+{
+	struct dbr_imp_status st;
+	struct dbr_exp_status es;
+	unsigned int mapped0;
+	uint32_t id2;
+
+	revoke_checked(_metadata, self, variant->mode);
+	if (variant->mode == DBR_IMP_COMPLIANT)
+		dbr_remap(self->imp, self->id);	/* refused */
+	ASSERT_EQ(0, dbr_restore(self->exp, self->buf)) TH_LOG("restore");
+	if (variant->mode == DBR_IMP_COMPLIANT)
+		ASSERT_EQ(0, dbr_remap(self->imp, self->id)) TH_LOG("remap after restore");
+	ASSERT_EQ(0, dbr_exp_status(self->exp, self->buf, &es));
+	mapped0 = es.nr_mapped;
+	ASSERT_EQ(0, dbr_import(self->imp, self->buf, variant->mode, DBR_IMP_NO_MAP, &id2))
+		TH_LOG("attach-only import after restore");
+	ASSERT_EQ(0, dbr_imp_status(self->imp, id2, &st));
+	EXPECT_TRUE(!st.mapped && !st.pinned && !st.maps) TH_LOG("attach-only: not mapped");
+	ASSERT_EQ(0, dbr_exp_status(self->exp, self->buf, &es));
+	EXPECT_TRUE(es.nr_attach == 2 && es.nr_mapped == mapped0 + st.core_cached)
+		TH_LOG("exporter sees 2 attachments");
+	EXPECT_EQ(0, dbr_release(self->imp, id2)) TH_LOG("release attach-only");
+
+	EXPECT_EQ(0, dbr_release(self->imp, self->id)) TH_LOG("release");
+	ASSERT_EQ(0, dbr_exp_status(self->exp, self->buf, &es));
+	EXPECT_TRUE(!es.nr_attach && !es.nr_mapped && !es.nr_pinned)
+		TH_LOG("exporter sees nothing left");
+}
+
+/* ---- the class cache: an ops table reused with another callback ---------- */
+
+/* Read a shim parameter into buf (trailing newline dropped); 0 or -errno. */
+static int param_get(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}
+
+static int param_set(const char *name, const char *val)
+{
+	char path[128];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	/* An empty string clears a list: write a lone newline. */
+	if (write(fd, *val ? val : "\n", *val ? strlen(val) : 1) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+FIXTURE(reused_ops) {
+	int exp, imp;
+	char policy[32], strict[8], deny[256];
+	int saved;
+};
+
+FIXTURE_SETUP(reused_ops)
+{
+	self->exp = dbr_open(DBR_EXP_DEV);
+	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
+	self->imp = dbr_open(DBR_IMP_DEV);
+	ASSERT_LE(0, self->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-self->imp));
+	ASSERT_EQ(0, param_get("policy", self->policy, sizeof(self->policy)));
+	ASSERT_EQ(0, param_get("strict", self->strict, sizeof(self->strict)));
+	ASSERT_EQ(0, param_get("deny", self->deny, sizeof(self->deny)));
+	self->saved = 1;
+	ASSERT_EQ(0, param_set("policy", "enforce"));
+	ASSERT_EQ(0, param_set("strict", "N"));
+	ASSERT_EQ(0, param_set("deny", "sym:dbr_imp_stub_cb"));
+}
+
+FIXTURE_TEARDOWN(reused_ops)
+{
+	if (self->saved) {
+		EXPECT_EQ(0, param_set("deny", self->deny)) TH_LOG("restore deny");
+		EXPECT_EQ(0, param_set("strict", self->strict)) TH_LOG("restore strict");
+		EXPECT_EQ(0, param_set("policy", self->policy)) TH_LOG("restore policy");
+	}
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->exp >= 0)
+		close(self->exp);
+}
+
+/*
+ * The shim's class cache must not hand a table's class to another importer
+ * that reuses the table's address with a different callback.
+ */
+TEST_F(reused_ops, class_per_callback)
+{
+	const uint32_t f = DBR_IMP_NO_MAP | DBR_IMP_REUSED_OPS;
+	struct dbr_exp_status es;
+	uint32_t id, id2;
+	int buf;
+
+	buf = dbr_create(self->exp, getpagesize(), DBR_EXP_GUARDED);
+	ASSERT_LE(0, buf) TH_LOG("create a guarded buffer");
+	EXPECT_EQ(-EOPNOTSUPP, dbr_import(self->imp, buf, DBR_IMP_STUB, f, &id))
+		TH_LOG("stub callback in the table: refused (deny-listed)");
+	ASSERT_EQ(0, dbr_import(self->imp, buf, DBR_IMP_COMPLIANT, f, &id))
+		TH_LOG("compliant callback in the same table: accepted, not the cached class");
+	EXPECT_EQ(-EBUSY, dbr_import(self->imp, buf, DBR_IMP_STUB, f, &id2))
+		TH_LOG("the table cannot change callback while in use");
+	EXPECT_EQ(0, dbr_release(self->imp, id)) TH_LOG("release the compliant import");
+	EXPECT_EQ(-EOPNOTSUPP, dbr_import(self->imp, buf, DBR_IMP_STUB, f, &id2))
+		TH_LOG("stub callback again: refused again");
+	EXPECT_EQ(-EINVAL, dbr_import(self->imp, buf, DBR_IMP_LEGACY, f, &id2))
+		TH_LOG("a legacy import has no table to reuse: EINVAL");
+	EXPECT_EQ(0, dbr_exp_status(self->exp, buf, &es));
+	EXPECT_EQ(0, es.nr_attach) TH_LOG("nothing left attached");
+	close(buf);
+}
+
+TEST_HARNESS_MAIN

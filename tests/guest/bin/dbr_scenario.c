@@ -25,13 +25,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "dmabuf_revoke_exporter.h"
-#include "dmabuf_revoke_importer.h"
+#include "dbr_ioctl.h"
 #include "dbr_vgem.h"
 #include "dbr_util.h"
 #include "dbr_imp_print.h"
-
-static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
 
 static int usage(void)
 {
@@ -47,8 +44,8 @@ static int parse_mode(const char *s)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(s, modes[i]))
+	for (i = 0; i < DBR_IMP_MODES; i++)
+		if (!strcmp(s, dbr_mode_name[i]))
 			return (int)i;
 	return -1;
 }
@@ -118,8 +115,8 @@ static int run(int argc, char **argv)
 		else
 			return usage();
 	}
-	exp = open_dev("/dev/dmabuf_revoke_exporter");
-	imp = open_dev("/dev/dmabuf_revoke_importer");
+	exp = open_dev(DBR_EXP_DEV);
+	imp = open_dev(DBR_IMP_DEV);
 	buf = create_buf(exp, unguarded, nopin);
 
 	in.fd = buf;
@@ -164,7 +161,7 @@ static int vgem(int argc, char **argv)
 
 	if (argc > 1 || (argc == 1 && !unguarded))
 		return usage();
-	exp = open_dev("/dev/dmabuf_revoke_exporter");
+	exp = open_dev(DBR_EXP_DEV);
 	drm = open_vgem();
 	if (drm < 0) {
 		fprintf(stderr, "dbr_scenario: no vgem device in /dev/dri\n");
@@ -187,25 +184,20 @@ static int vgem(int argc, char **argv)
 
 static int reg(int argc, char **argv, int on)
 {
-	struct dbr_imp_register r = { 0 };
+	unsigned long cap = 0;
 	int imp, mode;
 	char *end;
 
 	if (argc != (on ? 2 : 1) || (mode = parse_mode(argv[0])) < 0)
 		return usage();
-	r.mode = mode;
 	if (on) {
-		r.cap = strtoul(argv[1], &end, 10);
+		cap = strtoul(argv[1], &end, 10);
 		if (*end)
 			return usage();
 	}
-	imp = open_dev("/dev/dmabuf_revoke_importer");
-	if (on ? ioctl(imp, DBR_IMP_REGISTER, &r) :
-		 ioctl(imp, DBR_IMP_UNREGISTER, &r.mode)) {
-		printf("register_err=%s\n", ename(errno));
-		return 0;
-	}
-	printf("register_err=0\n");
+	imp = open_dev(DBR_IMP_DEV);
+	printf("register_err=%s\n",
+	       ename(-(on ? dbr_register(imp, mode, cap) : dbr_unregister(imp, mode))));
 	return 0;
 }
 

@@ -95,8 +95,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "dmabuf_revoke_exporter.h"
-#include "dmabuf_revoke_importer.h"
+#include "dbr_ioctl.h"
 
 #include "dbr_vfio_uapi.h"
 #include "dbr_util.h"
@@ -105,8 +104,7 @@
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8
 
-static const char *const modes[] = { "legacy", "stub", "nocb", "compliant" };
-#define MODE_NONE 4
+#define MODE_NONE DBR_IMP_MODES
 
 static int usage(void)
 {
@@ -125,8 +123,8 @@ static int parse_mode(const char *s)
 
 	if (!strcmp(s, "none"))
 		return MODE_NONE;
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(s, modes[i]))
+	for (i = 0; i < DBR_IMP_MODES; i++)
+		if (!strcmp(s, dbr_mode_name[i]))
 			return (int)i;
 	return -1;
 }

@@ -2,13 +2,12 @@
 # shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
 # Scenarios on guarded test-exporter buffers: every importer mode under every
 # policy, with the attach outcome, what revocation leaves behind, and the
-# counters; the deny list; a real in-kernel legacy importer (vgem); the
-# registration API. See README "Decision table".
+# counters (dbr_policy_test); the audit log; the deny list; a real in-kernel
+# legacy importer (vgem); the registration API. See README "Decision table".
 . /tests/ktap.sh
 . /tests/helpers.sh
-NOCB_WHY="importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
 
-ktap_plan 73
+ktap_plan 34
 modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
 	ktap_diag "modprobe failed"
 # The log checks below read only what this suite made the shim say.
@@ -19,68 +18,10 @@ COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_ups
 # snap, delta_is: helpers.sh, over $COUNTERS.
 
 # --- every mode x policy --------------------------------------------------
-for pol in off audit enforce strict; do
-	setpol $pol
-	snap
-	refused=0 audited=0 allowed=0 revs=0 stale=0
-
-	scen legacy
-	if [ $pol = off ] || [ $pol = audit ]; then
-		check_eq "$pol: legacy attaches" "$S_attach_err" 0
-		check_eq "$pol: legacy gets no notification and keeps a stale mapping" \
-			"$S_revoke_notified/$S_revoke_stale/$S_revoked_stale" "0/1/1"
-		revs=$((revs + 1)) stale=$((stale + 1))
-		[ $pol = off ] && allowed=$((allowed + 1)) || audited=$((audited + 1))
-	else
-		check_eq "$pol: legacy refused" "$S_attach_err" EOPNOTSUPP
-		check_eq "$pol: legacy refused before it could hold anything" "${S_refused_attach:-?}/${S_refused_mapped:-?}" 0/0
-		refused=$((refused + 1))
-	fi
-
-	scen stub
-	if [ $pol != strict ]; then
-		check_eq "$pol: stub attaches (its callback looks revocable)" "$S_attach_err" 0
-		check_eq "$pol: stub is notified, ignores it, keeps a stale mapping" \
-			"$S_revoked_notifications/$S_revoke_stale/$S_revoked_stale/$S_revoked_mapped" "1/1/1/1"
-		revs=$((revs + 1)) stale=$((stale + 1)) allowed=$((allowed + 1))
-	else
-		check_eq "$pol: stub refused (not explicitly allowed)" "$S_attach_err" EOPNOTSUPP
-		check_eq "$pol: stub refused before it could hold anything" "${S_refused_attach:-?}/${S_refused_mapped:-?}" 0/0
-		refused=$((refused + 1))
-	fi
-
-	scen compliant
-	check_eq "$pol: compliant attaches" "$S_attach_err" 0
-	check_eq "$pol: compliant notified, drops its mapping, nothing stale" \
-		"$S_revoked_notifications/$S_revoked_mapped/$S_revoke_stale/$S_revoked_stale" "1/0/0/0"
-	check_eq "$pol: compliant cannot map a revoked buffer, can after restore" \
-		"$S_remap_revoked/$S_remap_restored/$S_restored_mapped" "ENODEV/0/1"
-	revs=$((revs + 1)) allowed=$((allowed + 1))
-
-	if have HAVE_DMA_BUF_INVALIDATE_MAPPINGS_OP; then
-		scen nocb
-		case $pol in
-		off|audit)
-			check_eq "$pol: nocb attaches" "$S_attach_err" 0
-			check_eq "$pol: nocb cannot be notified, keeps a stale mapping" \
-				"$S_revoke_stale/$S_revoked_stale" "1/1"
-			revs=$((revs + 1)) stale=$((stale + 1))
-			[ $pol = off ] && allowed=$((allowed + 1)) || audited=$((audited + 1)) ;;
-		*)
-			check_eq "$pol: nocb refused" "$S_attach_err" EOPNOTSUPP
-			check_eq "$pol: nocb refused before it could hold anything" "${S_refused_attach:-?}/${S_refused_mapped:-?}" 0/0
-			refused=$((refused + 1)) ;;
-		esac
-		nocb=1
-	else
-		ktap_skip "$pol: nocb attach" "$NOCB_WHY"
-		ktap_skip "$pol: nocb outcome" "$NOCB_WHY"
-		nocb=0
-	fi
-
-	delta_is "$pol: counters moved exactly as predicted" \
-		"attach_checked=$((3 + nocb)) attach_allowed=$allowed attach_audited=$audited attach_refused=$refused class_legacy=1 class_revocable=1 class_allowed=1 class_no_callback=$nocb revocations=$revs stale_mappings=$stale"
-done
+# dbr_policy_test asserts the table (kselftest harness, one variant per
+# policy x mode; nocb skipped before v7.1), here under the kprobe backend;
+# 75-livepatch runs it again under the livepatch backend.
+ktap_harness "decision table (kprobe backend)" env DBR_EXPECT_BACKEND=kprobe dbr_policy_test
 
 # --- audit logs once per importer/exporter pair ------------------------------
 check "audit logged the legacy importer" sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -q 'dmabuf_revoke: audit: legacy importer'"

@@ -31,9 +31,9 @@ if [ ! -f "/lib/modules/$(uname -r)/extra/$LPM.ko" ]; then
 	ktap_done
 fi
 if have HAVE_DMA_BUF_ATTACH_REVOCABLE; then
-	kind=upstream; ktap_plan 59; armed=upstream-enforced
+	kind=upstream; ktap_plan 60; armed=upstream-enforced
 else
-	kind=exposed; ktap_plan 59; armed=armed
+	kind=exposed; ktap_plan 60; armed=armed
 fi
 ktap_diag "build: $(cat /tests/expected/vfio-btf.txt)"
 
@@ -171,6 +171,8 @@ vrun stub --nomap --revoke none
 check_eq "deny-listed stub refused again" "$V_attach_err $(hook_moved)" \
 	"EOPNOTSUPP hits=1 refused=1 upstream=0"
 echo "" >$P/deny
+# The decision table of 40-scenarios, the same expectations under this backend.
+ktap_harness "decision table (livepatch backend)" env DBR_EXPECT_BACKEND=livepatch dbr_policy_test
 vrun compliant --revoke reset
 check_eq "compliant accepted, notified by the reset" \
 	"$V_attach_err/$(ge1 "$V_after_notifications" && echo n)" "0/n"

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The test exporter's and test importer's ioctls, one wrapper each, for the
+ * guest test programs. Every wrapper returns 0 or -errno (the fd or the id
+ * where the ioctl makes one), never sets errno for the caller to read.
+ */
+#ifndef DBR_IOCTL_H
+#define DBR_IOCTL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "dmabuf_revoke_exporter.h"
+#include "dmabuf_revoke_importer.h"
+
+#define DBR_EXP_DEV "/dev/dmabuf_revoke_exporter"
+#define DBR_IMP_DEV "/dev/dmabuf_revoke_importer"
+
+static const char *const dbr_mode_name[DBR_IMP_MODES] = {
+	"legacy", "stub", "nocb", "compliant",
+};
+
+/* ioctl(), 0 or -errno. */
+static inline int dbr_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/* The exporter's or the importer's device: an fd, or -errno. */
+static inline int dbr_open(const char *dev)
+{
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* A new buffer of size bytes (DBR_EXP_* flags): its dma-buf fd, or -errno. */
+static inline int dbr_create(int exp, uint64_t size, uint32_t flags)
+{
+	struct dbr_exp_create c = { .size = size, .flags = flags };
+	int r = dbr_ioctl(exp, DBR_EXP_CREATE, &c);
+
+	return r ? r : c.fd;
+}
+
+static inline int dbr_exp_status(int exp, int buf, struct dbr_exp_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->fd = buf;
+	return dbr_ioctl(exp, DBR_EXP_STATUS, st);
+}
+
+/* Revoke buf, waiting up to ms for the importers to unmap (0: default). */
+static inline int dbr_revoke(int exp, int buf, unsigned int ms,
+			     struct dbr_exp_revoke *rv)
+{
+	memset(rv, 0, sizeof(*rv));
+	rv->fd = buf;
+	rv->timeout_ms = ms;
+	return dbr_ioctl(exp, DBR_EXP_REVOKE, rv);
+}
+
+static inline int dbr_restore(int exp, int buf)
+{
+	int32_t fd = buf;
+
+	return dbr_ioctl(exp, DBR_EXP_RESTORE, &fd);
+}
+
+/* Import buf in mode (DBR_IMP_* flags): 0 and *id, or -errno and *id = 0. */
+static inline int dbr_import(int imp, int buf, uint32_t mode, uint32_t flags,
+			     uint32_t *id)
+{
+	struct dbr_imp_import im = { .fd = buf, .mode = mode, .flags = flags };
+	int r = dbr_ioctl(imp, DBR_IMP_IMPORT, &im);
+
+	*id = r ? 0 : im.id;
+	return r;
+}
+
+static inline int dbr_imp_status(int imp, uint32_t id, struct dbr_imp_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->id = id;
+	return dbr_ioctl(imp, DBR_IMP_STATUS, st);
+}
+
+/* DBR_IMP_RELEASE, DBR_IMP_REMAP, DBR_IMP_UNREGISTER: one u32 argument. */
+static inline int dbr_imp_u32(int imp, unsigned long cmd, uint32_t v)
+{
+	return dbr_ioctl(imp, cmd, &v);
+}
+
+static inline int dbr_release(int imp, uint32_t id)
+{
+	return dbr_imp_u32(imp, DBR_IMP_RELEASE, id);
+}
+
+static inline int dbr_remap(int imp, uint32_t id)
+{
+	return dbr_imp_u32(imp, DBR_IMP_REMAP, id);
+}
+
+/* Register the importer's ops for mode with the shim (cap 1: revocable). */
+static inline int dbr_register(int imp, uint32_t mode, uint32_t cap)
+{
+	struct dbr_imp_register r = { .mode = mode, .cap = cap };
+
+	return dbr_ioctl(imp, DBR_IMP_REGISTER, &r);
+}
+
+static inline int dbr_unregister(int imp, uint32_t mode)
+{
+	return dbr_imp_u32(imp, DBR_IMP_UNREGISTER, mode);
+}
+
+/*
+ * Whether the test importer can make importer ops without a move_notify
+ * callback (v7.1, optional invalidate_mappings): an attach-only nocb import
+ * of an unguarded buffer is refused with EOPNOTSUPP where it cannot.
+ */
+static inline int dbr_nocb_supported(int exp, int imp)
+{
+	int buf = dbr_create(exp, getpagesize(), 0), r;
+	uint32_t id;
+
+	if (buf < 0)
+		return 0;
+	r = dbr_import(imp, buf, DBR_IMP_NOCB, DBR_IMP_NO_MAP, &id);
+	if (!r)
+		dbr_release(imp, id);
+	close(buf);
+	return r != -EOPNOTSUPP;
+}
+
+#define DBR_NOCB_SKIP \
+	"importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
+
+#endif /* DBR_IOCTL_H */

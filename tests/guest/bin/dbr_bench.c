@@ -106,31 +106,7 @@ static unsigned long num(const char *opt, const char *s, unsigned long min,
 	return v;
 }
 
-/* Copy @src into @dst (@size bytes), cut if too long. */
-static void copy(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* --- sysfs and the shim ------------------------------------------------ */
-
-static const char *sysfs_read(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return buf;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
 
 static void sysfs_write(const char *path, const char *val)
 {
@@ -335,27 +311,9 @@ static int vfio_dmabuf(void)
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	char bdf[64] = "", path[PATH_MAX], buf[64], group[64];
 	int container, grp, device, fd;
-	struct dirent *d;
-	DIR *dir;
 
-	dir = opendir(PCI_DEVS);
-	if (!dir)
-		die("opendir %s: %s", PCI_DEVS, strerror(errno));
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVS "/%s/vendor", d->d_name);
-		if (strcmp(sysfs_read(path, buf, sizeof(buf)), "0x1234"))
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVS "/%s/device", d->d_name);
-		if (strcmp(sysfs_read(path, buf, sizeof(buf)), "0x11e8"))
-			continue;
-		copy(bdf, sizeof(bdf), d->d_name);
-		break;
-	}
-	closedir(dir);
-	if (!bdf[0])
-		die("-V: no edu PCI device (1234:11e8)");
+	if (!dbr_find_edu(bdf, sizeof(bdf)))
+		die("-V: no edu PCI device (%04x:%04x)", EDU_VENDOR, EDU_DEVICE);
 	if (strcmp(dev_link(bdf, "driver", buf, sizeof(buf)), "vfio-pci"))
 		die("-V: %s is bound to '%s', not vfio-pci (run dbr_vfio bind)", bdf, buf);
 	if (!dev_link(bdf, "iommu_group", group, sizeof(group))[0])

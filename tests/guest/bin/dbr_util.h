@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What every guest test program needs: errno names, dying with a message. */
+/*
+ * What every guest test program needs: errno names, dying with a message,
+ * bounded string copies, reading sysfs.
+ */
 #ifndef DBR_UTIL_H
 #define DBR_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* "EINVAL" for EINVAL, "0" for 0, "?" for a number glibc does not name. */
 static inline const char *ename(int err)
@@ -30,6 +35,31 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(2);
+}
+
+/* Copy @src into @dst (@size bytes), cut if too long. */
+static inline void copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* First line of a sysfs file, without its newline; "" if unreadable. */
+static inline const char *sysfs_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
 }
 
 #endif /* DBR_UTIL_H */

@@ -101,8 +101,6 @@
 #include "dbr_util.h"
 #include "dbr_imp_print.h"
 
-#define EDU_VENDOR 0x1234
-#define EDU_DEVICE 0x11e8
 
 #define MODE_NONE DBR_IMP_MODES
 
@@ -129,32 +127,6 @@ static int parse_mode(const char *s)
 	return -1;
 }
 
-/* Copy @src into @dst of @size bytes, truncating. */
-static void copy(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-/* First line of a sysfs file, without its newline; "" if unreadable. */
-static const char *sysfs_read(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, (int)size, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
 static int sysfs_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -171,27 +143,8 @@ static int sysfs_write(const char *path, const char *val)
 /* The first edu device, or die. */
 static void find_edu(char *bdf, size_t size)
 {
-	char path[PATH_MAX], buf[32];
-	struct dirent *d;
-	DIR *dir = opendir(PCI_DEVS);
-
-	if (!dir)
-		die("opendir %s: %s", PCI_DEVS, strerror(errno));
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVS "/%s/vendor", d->d_name);
-		if (strtoul(sysfs_read(path, buf, sizeof(buf)), NULL, 16) != EDU_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVS "/%s/device", d->d_name);
-		if (strtoul(sysfs_read(path, buf, sizeof(buf)), NULL, 16) != EDU_DEVICE)
-			continue;
-		copy(bdf, size, d->d_name);
-		closedir(dir);
-		return;
-	}
-	closedir(dir);
-	die("no edu PCI device (%04x:%04x) in %s", EDU_VENDOR, EDU_DEVICE, PCI_DEVS);
+	if (!dbr_find_edu(bdf, size))
+		die("no edu PCI device (%04x:%04x) in %s", EDU_VENDOR, EDU_DEVICE, PCI_DEVS);
 }
 
 static void print_dev(const char *bdf)

@@ -3,7 +3,9 @@
 #ifndef DBR_VFIO_UAPI_H
 #define DBR_VFIO_UAPI_H
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 #include <unistd.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
+
+#include "dbr_util.h"
 
 /* v6.19 uAPI (5d74781ebc86); the host's 6.1 headers predate it. */
 #ifndef VFIO_DEVICE_FEATURE_DMA_BUF
@@ -32,6 +36,45 @@ struct vfio_device_feature_dma_buf {
 #endif
 
 #define PCI_DEVS "/sys/bus/pci/devices"
+/* QEMU's edu device: the vfio-pci test device. */
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+
+/* PCI device @bdf's sysfs attribute @attr as a number (0 if unreadable). */
+static inline unsigned long dev_attr(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX], buf[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/%s", bdf, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strtoul(buf, NULL, 0);
+}
+
+/* The first edu device's address into @bdf: 1, or 0 if there is none. */
+static inline int dbr_find_edu(char *bdf, size_t size)
+{
+	DIR *dir = opendir(PCI_DEVS);
+	struct dirent *d;
+	int found = 0;
+
+	while (dir && !found && (d = readdir(dir))) {
+		if (d->d_name[0] == '.' || dev_attr(d->d_name, "vendor") != EDU_VENDOR ||
+		    dev_attr(d->d_name, "device") != EDU_DEVICE)
+			continue;
+		copy(bdf, size, d->d_name);
+		found = 1;
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
 
 /* Basename of the PCI device @bdf's sysfs symlink @link ("" if none). */
 static inline const char *dev_link(const char *bdf, const char *link,

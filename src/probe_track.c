@@ -211,14 +211,13 @@ static void dbr_pt_probe_ops(const struct dma_buf *dmabuf);
 static void dbr_pt_users_inc(void);
 static void dbr_pt_users_dec(void);
 
-/* The attach wrappers: the hook allowed it; record what the exporter says. */
-static noinline struct dma_buf_attachment *
-dbr_pt_attach(struct dma_buf *dmabuf, struct device *dev,
-	      const struct dma_buf_attach_ops *ops, void *priv)
+/*
+ * The attach wrappers: the hook allowed it; record what the exporter says,
+ * after the original attach, then leave the redirect.
+ */
+static struct dma_buf_attachment *
+dbr_pt_attached(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
-	struct dma_buf_attachment *attach;
-
-	attach = dma_buf_dynamic_attach(dmabuf, dev, ops, priv);
 	dbr_pt_leave(dmabuf);
 	if (!IS_ERR(attach) && dbr_track_hook_attach(attach)) {
 		dbr_pt_users_inc();
@@ -229,18 +228,16 @@ dbr_pt_attach(struct dma_buf *dmabuf, struct device *dev,
 }
 
 static noinline struct dma_buf_attachment *
+dbr_pt_attach(struct dma_buf *dmabuf, struct device *dev,
+	      const struct dma_buf_attach_ops *ops, void *priv)
+{
+	return dbr_pt_attached(dmabuf, dma_buf_dynamic_attach(dmabuf, dev, ops, priv));
+}
+
+static noinline struct dma_buf_attachment *
 dbr_pt_attach_legacy(struct dma_buf *dmabuf, struct device *dev)
 {
-	struct dma_buf_attachment *attach;
-
-	attach = dma_buf_attach(dmabuf, dev);
-	dbr_pt_leave(dmabuf);
-	if (!IS_ERR(attach) && dbr_track_hook_attach(attach)) {
-		dbr_pt_users_inc();
-		dbr_pt_probe_ops(dmabuf);
-	}
-	dbr_pt_put();
-	return attach;
+	return dbr_pt_attached(dmabuf, dma_buf_attach(dmabuf, dev));
 }
 
 /**

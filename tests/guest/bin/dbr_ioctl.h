@@ -140,4 +140,37 @@ static inline int dbr_nocb_supported(int exp, int imp)
 #define DBR_NOCB_SKIP \
 	"importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
 
+/* Read a sysfs file into @buf (trailing newline dropped); 0 or -errno. */
+static inline int sysfs_get(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}
+
+/* Write @val to a sysfs file ("" as a lone newline: clears a list); 0 or -errno. */
+static inline int sysfs_set(const char *path, const char *val)
+{
+	int fd, r = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, *val ? val : "\n", *val ? strlen(val) : 1) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 #endif /* DBR_IOCTL_H */

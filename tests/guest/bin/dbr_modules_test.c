@@ -648,41 +648,21 @@ TEST_F(mode, attach_only_release)
 
 /* ---- the class cache: an ops table reused with another callback ---------- */
 
-/* Read a shim parameter into buf (trailing newline dropped); 0 or -errno. */
+/* A shim parameter: sysfs_get/sysfs_set (dbr_ioctl.h) under PARAMS. */
 static int param_get(const char *name, char *buf, size_t len)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), PARAMS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
+	return sysfs_get(path, buf, len);
 }
 
 static int param_set(const char *name, const char *val)
 {
 	char path[128];
-	int fd, r = 0;
 
 	snprintf(path, sizeof(path), PARAMS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	/* An empty string clears a list: write a lone newline. */
-	if (write(fd, *val ? val : "\n", *val ? strlen(val) : 1) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return sysfs_set(path, val);
 }
 
 FIXTURE(reused_ops) {

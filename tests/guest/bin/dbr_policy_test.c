@@ -34,38 +34,6 @@
 /* How long the exporter waits for unmaps at revoke (dbr_scenario's). */
 #define REVOKE_MS 300
 
-/* Read a sysfs file into buf (trailing newline dropped); 0 or -errno. */
-static int sysfs_get(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
-
-static int sysfs_set(const char *path, const char *val)
-{
-	int fd, r = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 TEST(backend)
 {
 	const char *want = getenv("DBR_EXPECT_BACKEND");

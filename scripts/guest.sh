@@ -36,7 +36,7 @@ mode="test"
 stage=$out/initramfs-$mode
 cpio=$out/initramfs-$mode.cpio
 kconfig=$(kdir "$k")/.config
-kconfig_has() { grep -q "^$1=y" "$kconfig"; }
+kconfig_has() { kconfig_y "$kconfig" "$1"; }
 # Per kernel: a debug kernel (KASAN, lockdep, kmemleak, ...) runs the same
 # suites several times slower under TCG. DMABUF_REVOKE_GUEST_TIMEOUT sets
 # the stock kernels' budget, DMABUF_REVOKE_GUEST_TIMEOUT_<kernel> (dots and
@@ -202,7 +202,7 @@ make_initramfs() {
 		cp "$TOP/tests/guest/debug/setup.sh" "$stage/tests/debug-setup.sh"
 		cp "$TOP/tests/guest/debug/99-kmemleak.sh" "$stage/tests/suites/"
 		module_layout >"$stage/tests/expected/module-layout"
-		sed -n 's/^CONFIG_HZ=//p' "$kconfig" >"$stage/tests/expected/hz"
+		kconfig_get "$kconfig" CONFIG_HZ >"$stage/tests/expected/hz"
 	fi
 	index_modules
 	for m in $GUEST_MODULES; do stage_module "$m"; done

@@ -17,7 +17,7 @@ ROOTFS_REV=1
 
 suite_for() {	# the Debian release whose gcc built the kernel
 	local v
-	v=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$kd/.config")
+	v=$(kernel_cc_text "$kd")
 	case $v in
 	*"gcc-12 "* | *" 12."*) echo bookworm ;;
 	*"gcc-14 "* | *" 14."*) echo trixie ;;
@@ -85,7 +85,7 @@ make_rootfs() {
 	[ -L "$dir/usr/lib/modules/$rel/build" ] || [ -L "$dir/lib/modules/$rel/build" ] ||
 		{ rm -rf "$dir"; die "rootfs $k: linux-headers-$rel did not install /lib/modules/$rel/build"; }
 	local cc
-	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kd/.config")
+	cc=$(kernel_cc_name "$kd")
 	for m in "$cc" make; do
 		chroot "$dir" sh -c "command -v $m" >/dev/null ||
 			{ rm -rf "$dir"; die "rootfs $k: no $m in the $suite userland"; }

@@ -43,6 +43,8 @@ PKG=dmabuf-revoke
 MODS="dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer"
 P=/sys/module/dmabuf_revoke/parameters
 . /payload/ktap.sh
+# shellcheck source=scripts/kconfig.sh
+. "/payload/src/$PKG-$VER/scripts/kconfig.sh"
 # ktap.sh ends a suite with `exit`; suites run in subshells here.
 
 diag_file() {	# diag_file FILE [N]: the last N lines of FILE as KTAP diagnostics
@@ -85,7 +87,7 @@ unload_all() {
 	done
 	[ ! -d /sys/module/dmabuf_revoke ]
 }
-kconfig() { grep -q "^$1=y" "/lib/modules/$REL/build/.config"; }
+kconfig() { kconfig_y "/lib/modules/$REL/build" "$1"; }
 # Built where the kernel has CONFIG_LIVEPATCH and vfio-pci dma-buf export
 # and the source has the backend (dkms.conf and Kbuild test the same).
 want_livepatch() {
@@ -131,7 +133,7 @@ suite_dkms() {
 	chk "dkms add $PKG/$VER" run_logged /tmp/dkms.log dkms add "$PKG/$VER" || diag_file /tmp/dkms.log
 	# A build without the kernel's compiler fails and make.log says which.
 	local cc ccp
-	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "/lib/modules/$REL/build/.config")
+	cc=$(kernel_cc_name "/lib/modules/$REL/build")
 	ccp=$(command -v "$cc")
 	mv "$ccp" "$ccp.hidden"
 	if run_logged /tmp/dkms.log dkms build "$PKG/$VER" -k "$REL"; then

@@ -65,7 +65,7 @@ make_payload() {
 	chmod 755 "$p/bin/dmabuf-revokectl"
 	mkdir -p "$p/tree"
 	cp -r "$TOP/debian" "$p/tree/"
-	cp "$TOP/tests/dkms/run.sh" "$TOP/tests/guest/ktap.sh" "$p/"
+	cp "$TOP/tests/dkms/run.sh" "$TOP/tests/guest/ktap.sh" "$TOP/tests/guest/rootfs-guest.sh" "$p/"
 	echo "$ver" >"$p/version"
 	echo "$rel" >"$p/release"
 	echo "$SUITES" >"$p/suites"

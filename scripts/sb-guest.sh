@@ -111,7 +111,7 @@ make_payload() {
 	cp "$TOP/dkms.conf" "$src/"
 	make -s -C "$TOP/src/cli" >/dev/null
 	cp "$TOP/src/cli/build/dmabuf-revokectl" "$p/bin/"
-	cp "$TOP/tests/secureboot/run.sh" "$TOP/tests/guest/ktap.sh" "$p/"
+	cp "$TOP/tests/secureboot/run.sh" "$TOP/tests/guest/ktap.sh" "$TOP/tests/guest/rootfs-guest.sh" "$p/"
 	echo "$ver" >"$p/version"
 	echo "$rel" >"$p/release"
 	echo "$n" >"$p/boot"

@@ -60,40 +60,6 @@ GUEST_MODULES="vfio-pci vfio_iommu_type1 vgem"
 # ib_core from 7.2: the RDMA test module needs both).
 GUEST_OPTIONAL_MODULES="udmabuf vivid ib_core ib_uverbs"
 
-# name -> path of a kernel module file in the extracted tree (.ko, .ko.xz, .ko.zst)
-declare -A KO
-index_modules() {
-	local f n
-	while IFS= read -r f; do
-		n=$(basename "$f")
-		n=${n%%.ko*}
-		KO[${n//-/_}]=$f
-	done < <(find "$moddir/kernel" -name '*.ko*')
-}
-
-declare -A STAGED
-stage_module() {	# stage_module NAME: copy NAME and its dependencies
-	local n=${1//-/_} f dep dst
-	[ -n "${STAGED[$n]:-}" ] && return
-	STAGED[$n]=1
-	if grep -qE "/${n//_/[-_]}\.ko$" "$moddir/modules.builtin" 2>/dev/null; then
-		return
-	fi
-	f=${KO[$n]:-}
-	[ -n "$f" ] || die "kernel $k: module $1 is neither built in nor shipped"
-	dst=$stage/lib/modules/$rel/${f#"$moddir"/}
-	dst=${dst%%.ko*}.ko
-	mkdir -p "$(dirname "$dst")"
-	case $f in
-	*.ko.xz) xz -dc "$f" >"$dst" ;;
-	*.ko.zst) zstd -qdc "$f" >"$dst" ;;
-	*) cp "$f" "$dst" ;;
-	esac
-	for dep in $(modinfo -F depends "$f" | tr ',' ' '); do
-		stage_module "$dep"
-	done
-}
-
 # Dynamically linked programs in tests/bin (the CLI, on libkmod): their
 # shared libraries and the loader, at the paths ldd names on the host.
 stage_libs() {
@@ -204,11 +170,10 @@ make_initramfs() {
 		module_layout >"$stage/tests/expected/module-layout"
 		kconfig_get "$kconfig" CONFIG_HZ >"$stage/tests/expected/hz"
 	fi
-	index_modules
-	for m in $GUEST_MODULES; do stage_module "$m"; done
-	for m in $GUEST_OPTIONAL_MODULES; do
-		[ -z "${KO[${m//-/_}]:-}" ] || stage_module "$m"
-	done
+	# shellcheck disable=SC2086 # lists of names
+	stage_modules "$stage" "$moddir" $GUEST_MODULES
+	# shellcheck disable=SC2086
+	stage_modules -o "$stage" "$moddir" $GUEST_OPTIONAL_MODULES
 	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$rel/" 2>/dev/null || true
 	depmod -b "$stage" "$rel"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$cpio"

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Shared by scripts/guest.sh and scripts/dkms-guest.sh (sourced after
-# lib.sh): choosing the accelerator and judging a finished guest run.
+# Shared by scripts/guest.sh, scripts/dkms-guest.sh and scripts/sb-guest.sh
+# (sourced after lib.sh): staging a kernel's modules, choosing the
+# accelerator and judging a finished guest run.
 #
 # A run's directory holds what the guest sent on its serial ports:
 #   console.log (ttyS0), results.ktap (ttyS1), dmesg.log (ttyS2), and
@@ -24,6 +25,51 @@ qemu_accel() {
 		if [ $rc -eq 124 ]; then echo kvm; return; fi
 	fi
 	echo "tcg,thread=$threads"
+}
+
+# stage_modules [-o] DEST MODDIR NAME...: the modules NAME of the kernel
+# tree MODDIR (an extracted .../lib/modules/REL) and all they depend on,
+# in kmod's load order, uncompressed at their paths under
+# DEST/lib/modules/REL (the caller runs depmod on DEST). Built-in ones
+# need nothing; one that is neither fails, or with -o is left out. kmod
+# resolves the dependencies, from a depmod of MODDIR itself (once; under a
+# lock, as make check stages one kernel for several guests at a time),
+# with no modprobe.d: the host's configuration is not the guest's.
+stage_modules() {
+	local optional=0 dest moddir rel root n line f dst noconf
+	[ "$1" != -o ] || { optional=1; shift; }
+	dest=$1 moddir=$2
+	shift 2
+	rel=$(basename "$moddir")
+	root=${moddir%/lib/modules/"$rel"}
+	(
+		flock 9
+		[ "$moddir/modules.dep" -nt "$moddir/modules.order" ] ||
+			depmod -b "$root" "$rel"
+	) 9<"$moddir/modules.order"
+	noconf=$(mktemp -d)
+	for n in "$@"; do
+		line=$(modprobe -C "$noconf" -d "$root" -S "$rel" --show-depends "$n" 2>&1) || {
+			[ $optional -eq 1 ] && continue
+			rm -rf "$noconf"
+			die "kernel $rel: module $n is neither built in nor shipped ($line)"
+		}
+		while read -r line; do
+			case $line in insmod\ *) ;; *) continue ;; esac	# "builtin NAME"
+			f=${line#insmod }
+			f=${f%% *}
+			dst=$dest/lib/modules/$rel/${f#"$moddir"/}
+			dst=${dst%%.ko*}.ko
+			[ ! -e "$dst" ] || continue
+			mkdir -p "$(dirname "$dst")"
+			case $f in
+			*.ko.xz) xz -dc "$f" >"$dst" ;;
+			*.ko.zst) zstd -qdc "$f" >"$dst" ;;
+			*) cp "$f" "$dst" ;;
+			esac
+		done <<<"$line"
+	done
+	rm -rf "$noconf"
 }
 
 # judge_run DIR NAME TIMEOUT: print the failed and skipped results, write

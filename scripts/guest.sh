@@ -194,33 +194,22 @@ case $k in *-debug) APPEND=" init_on_alloc=1 no5lvl" ;; esac
 # q35, intel-iommu with interrupt remapping, the edu device for VFIO, 2 vCPUs.
 # edu sits alone behind a root port: it has no FLR or PM reset of its own, so
 # VFIO_DEVICE_RESET needs the port's secondary bus reset.
-# shellcheck disable=SC2054 # commas inside one QEMU argument
-MACHINE=(-cpu max -machine q35,kernel-irqchip=split -m 1G -smp 2
-	-device intel-iommu,intremap=on
-	-device pcie-root-port,id=rp1,chassis=1 -device edu,bus=rp1)
-
+#
 # Kernel command line: log_buf_len so no line is lost to a wrapped ring
 # before the judge reads dmesg; noirqdebug because on PREEMPT_RT under TCG
 # the serial console's threaded IRQ, flooded by the suites' log lines, trips
 # the spurious-interrupt check ("irq 4: nobody cared", a Call Trace that is
 # QEMU's and the flood's, not ours).
 boot() {
-	local vmlinuz acc rc=0
+	local vmlinuz
 	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
 	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
-	acc=$(qemu_accel single "${MACHINE[@]}")
-	rm -rf "$res"
-	mkdir -p "$res"
-	log "kernel $k: booting ($acc, timeout ${TIMEOUT}s)"
-	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-		-accel "$acc" "${MACHINE[@]}" -nographic -no-reboot -monitor none \
-		-serial "file:$res/console.log" \
-		-serial "file:$res/results.ktap" \
-		-serial "file:$res/dmesg.log" \
+	qemu_boot --threads single --machine kernel-irqchip=split --mem 1G \
+		--device intel-iommu,intremap=on \
+		--device pcie-root-port,id=rp1,chassis=1 --device edu,bus=rp1 \
+		--what "kernel $k: booting" "$res" "$TIMEOUT" \
 		-kernel "$vmlinuz" -initrd "$cpio" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init log_buf_len=16M noirqdebug$APPEND" \
-		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
-	echo "$rc" >"$res/qemu.rc"
+		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init log_buf_len=16M noirqdebug$APPEND"
 }
 
 stage_strict "initramfs-$k" make_initramfs

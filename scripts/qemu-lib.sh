@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared by scripts/guest.sh, scripts/dkms-guest.sh and scripts/sb-guest.sh
-# (sourced after lib.sh): staging a kernel's modules, choosing the
-# accelerator and judging a finished guest run.
+# (sourced after lib.sh): staging a kernel's modules, booting QEMU and
+# judging a finished guest run.
 #
 # A run's directory holds what the guest sent on its serial ports:
 #   console.log (ttyS0), results.ktap (ttyS1), dmesg.log (ttyS2), and
@@ -25,6 +25,43 @@ qemu_accel() {
 		if [ $rc -eq 124 ]; then echo kvm; return; fi
 	fi
 	echo "tcg,thread=$threads"
+}
+
+# qemu_boot [--threads single|multi] [--machine OPTS] [--mem SIZE]
+#   [--device SPEC]... [--what TEXT] DIR TIMEOUT ARGS...: one guest run.
+# QEMU with -cpu max, 2 vCPUs, -machine q35 with OPTS and the devices SPEC
+# (all of which qemu_accel's KVM probe gets too), then ARGS (the guest's
+# kernel or firmware, its disks); headless, no reboot, its three serial
+# ports into DIR (console.log, results.ktap, dmesg.log), killed after
+# TIMEOUT seconds; its output into DIR/qemu.log, its exit status into
+# DIR/qemu.rc for judge_run. DIR is emptied first.
+qemu_boot() {
+	local threads=single machine=q35 mem=1G what=booting dir timeout acc rc=0 dev=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--threads) threads=$2 ;;
+		--machine) machine=q35,$2 ;;
+		--mem) mem=$2 ;;
+		--device) dev+=(-device "$2") ;;
+		--what) what=$2 ;;
+		*) break ;;
+		esac
+		shift 2
+	done
+	dir=$1 timeout=$2
+	shift 2
+	local base=(-cpu max -machine "$machine" -m "$mem" -smp 2 "${dev[@]}")
+	acc=$(qemu_accel "$threads" "${base[@]}")
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	log "$what ($acc, timeout ${timeout}s)"
+	timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
+		-accel "$acc" "${base[@]}" -nographic -no-reboot -monitor none \
+		-serial "file:$dir/console.log" \
+		-serial "file:$dir/results.ktap" \
+		-serial "file:$dir/dmesg.log" \
+		"$@" </dev/null >"$dir/qemu.log" 2>&1 || rc=$?
+	echo "$rc" >"$dir/qemu.rc"
 }
 
 # stage_modules [-o] DEST MODDIR NAME...: the modules NAME of the kernel

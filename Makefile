@@ -44,6 +44,7 @@ dkms-source:
 	cp -a Kbuild Makefile include src $(DESTDIR)/
 	rm -rf $(DESTDIR)/src/cli
 	install -m 0755 scripts/conftest.sh scripts/vfio-btf.sh $(DESTDIR)/scripts/
+	install -m 0644 scripts/kconfig.sh $(DESTDIR)/scripts/
 
 clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

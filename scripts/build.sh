@@ -19,7 +19,7 @@ cp -r "$TOP/tests/bench/." "$out/bench/"
 # The test livepatch of dma_buf_dynamic_attach (suite 74-interference):
 # only where the kernel can load a livepatch at all.
 lptest=0
-if grep -q '^CONFIG_LIVEPATCH=y' "$kd/.config"; then
+if kconfig_y "$kd" CONFIG_LIVEPATCH; then
 	lptest=1
 	mkdir -p "$out/lptest"
 	cp -r "$TOP/tests/lptest/." "$out/lptest/"
@@ -28,7 +28,7 @@ fi
 # RDMA's pinned dma-buf import on an unregistered ib_device (suite 84-rdma):
 # only where the kernel has RDMA user memory (not the debug kernel: no NET).
 rdma=0
-if grep -q '^CONFIG_INFINIBAND_USER_MEM=y' "$kd/.config"; then
+if kconfig_y "$kd" CONFIG_INFINIBAND_USER_MEM; then
 	rdma=1
 	mkdir -p "$out/rdma"
 	cp -r "$TOP/tests/rdma/." "$out/rdma/"

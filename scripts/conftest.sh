@@ -15,8 +15,10 @@ OUT=${2:?usage: conftest.sh KDIR OUTDIR}
 	echo "conftest: no kernel headers at $KDIR (install linux-headers-${DKMS_KERNELVER:-<release>})" >&2
 	exit 1
 }
+# shellcheck source=scripts/kconfig.sh
+. "$(dirname "$0")/kconfig.sh"
 # The compiler the kernel was built with (CONFIG_CC_VERSION_TEXT) must exist.
-cc_text=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$KDIR/.config" 2>/dev/null || true)
+cc_text=$(kernel_cc_text "$KDIR")
 cc_bin=${cc_text%% *}
 case $cc_text in *gcc*) ;; *) cc_bin= ;; esac
 if [ -n "$cc_bin" ] && ! command -v "$cc_bin" >/dev/null 2>&1; then

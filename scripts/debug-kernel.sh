@@ -88,7 +88,7 @@ kmake() {
 
 configure() {
 	local cc
-	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*"$/\1/p' "$(kdir "$base")/.config")
+	cc=$(kernel_cc_name "$(kdir "$base")")
 	case $cc in
 	x86_64-linux-gnu-gcc-[0-9]*) ;;
 	*) die "kernel $base: compiler '$cc' is not x86_64-linux-gnu-gcc-<N>" ;;

@@ -65,35 +65,24 @@ make_payload() {
 	chmod 755 "$p/bin/dmabuf-revokectl"
 	mkdir -p "$p/tree"
 	cp -r "$TOP/debian" "$p/tree/"
-	cp "$TOP/tests/dkms/run.sh" "$TOP/tests/guest/ktap.sh" "$p/"
+	cp "$TOP/tests/dkms/run.sh" "$TOP/tests/guest/ktap.sh" "$TOP/tests/guest/rootfs-guest.sh" "$p/"
 	echo "$ver" >"$p/version"
 	echo "$rel" >"$p/release"
 	echo "$SUITES" >"$p/suites"
 	mke2fs -q -t ext4 -O ^metadata_csum -L dbr-payload -d "$p" "$work/payload.img" 64M
 }
 
-MACHINE=(-cpu max -machine q35 -m 2G -smp 2)
-
 boot() {
-	local vmlinuz acc rc=0
+	local vmlinuz
 	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
 	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
-	acc=$(qemu_accel multi "${MACHINE[@]}")
-	rm -rf "$res"
-	mkdir -p "$res"
-	log "kernel $k: booting the $suite root fs ($acc, timeout ${TIMEOUT}s)"
 	# snapshot=on: the cached image stays pristine, writes go to a temp file.
-	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-		-accel "$acc" "${MACHINE[@]}" -nographic -no-reboot -monitor none \
-		-serial "file:$res/console.log" \
-		-serial "file:$res/results.ktap" \
-		-serial "file:$res/dmesg.log" \
+	qemu_boot --threads multi --mem 2G --what "kernel $k: booting the $suite root fs" \
+		"$res" "$TIMEOUT" \
 		-drive "file=$img,format=raw,if=virtio,snapshot=on,cache=unsafe" \
 		-drive "file=$work/payload.img,format=raw,if=virtio,readonly=on" \
 		-kernel "$vmlinuz" -initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 rdinit=/init" \
-		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
-	echo "$rc" >"$res/qemu.rc"
+		-append "console=ttyS0 panic=-1 rdinit=/init"
 }
 
 fail_early() {	# a host-side stage failed: still leave a verdict and counts

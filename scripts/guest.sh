@@ -36,7 +36,7 @@ mode="test"
 stage=$out/initramfs-$mode
 cpio=$out/initramfs-$mode.cpio
 kconfig=$(kdir "$k")/.config
-kconfig_has() { grep -q "^$1=y" "$kconfig"; }
+kconfig_has() { kconfig_y "$kconfig" "$1"; }
 # Per kernel: a debug kernel (KASAN, lockdep, kmemleak, ...) runs the same
 # suites several times slower under TCG. DMABUF_REVOKE_GUEST_TIMEOUT sets
 # the stock kernels' budget, DMABUF_REVOKE_GUEST_TIMEOUT_<kernel> (dots and
@@ -59,40 +59,6 @@ GUEST_MODULES="vfio-pci vfio_iommu_type1 vgem"
 # RDMA, whose pinned dma-buf import lives in ib_uverbs up to 7.0 and in
 # ib_core from 7.2: the RDMA test module needs both).
 GUEST_OPTIONAL_MODULES="udmabuf vivid ib_core ib_uverbs"
-
-# name -> path of a kernel module file in the extracted tree (.ko, .ko.xz, .ko.zst)
-declare -A KO
-index_modules() {
-	local f n
-	while IFS= read -r f; do
-		n=$(basename "$f")
-		n=${n%%.ko*}
-		KO[${n//-/_}]=$f
-	done < <(find "$moddir/kernel" -name '*.ko*')
-}
-
-declare -A STAGED
-stage_module() {	# stage_module NAME: copy NAME and its dependencies
-	local n=${1//-/_} f dep dst
-	[ -n "${STAGED[$n]:-}" ] && return
-	STAGED[$n]=1
-	if grep -qE "/${n//_/[-_]}\.ko$" "$moddir/modules.builtin" 2>/dev/null; then
-		return
-	fi
-	f=${KO[$n]:-}
-	[ -n "$f" ] || die "kernel $k: module $1 is neither built in nor shipped"
-	dst=$stage/lib/modules/$rel/${f#"$moddir"/}
-	dst=${dst%%.ko*}.ko
-	mkdir -p "$(dirname "$dst")"
-	case $f in
-	*.ko.xz) xz -dc "$f" >"$dst" ;;
-	*.ko.zst) zstd -qdc "$f" >"$dst" ;;
-	*) cp "$f" "$dst" ;;
-	esac
-	for dep in $(modinfo -F depends "$f" | tr ',' ' '); do
-		stage_module "$dep"
-	done
-}
 
 # Dynamically linked programs in tests/bin (the CLI, on libkmod): their
 # shared libraries and the loader, at the paths ldd names on the host.
@@ -203,13 +169,12 @@ make_initramfs() {
 		cp "$TOP/tests/guest/debug/setup.sh" "$stage/tests/debug-setup.sh"
 		cp "$TOP/tests/guest/debug/99-kmemleak.sh" "$stage/tests/suites/"
 		module_layout >"$stage/tests/expected/module-layout"
-		sed -n 's/^CONFIG_HZ=//p' "$kconfig" >"$stage/tests/expected/hz"
+		kconfig_get "$kconfig" CONFIG_HZ >"$stage/tests/expected/hz"
 	fi
-	index_modules
-	for m in $GUEST_MODULES; do stage_module "$m"; done
-	for m in $GUEST_OPTIONAL_MODULES; do
-		[ -z "${KO[${m//-/_}]:-}" ] || stage_module "$m"
-	done
+	# shellcheck disable=SC2086 # lists of names
+	stage_modules "$stage" "$moddir" $GUEST_MODULES
+	# shellcheck disable=SC2086
+	stage_modules -o "$stage" "$moddir" $GUEST_OPTIONAL_MODULES
 	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$stage/lib/modules/$rel/" 2>/dev/null || true
 	depmod -b "$stage" "$rel"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$cpio"
@@ -230,33 +195,22 @@ case $k in *-debug) APPEND=" init_on_alloc=1 no5lvl" ;; esac
 # q35, intel-iommu with interrupt remapping, the edu device for VFIO, 2 vCPUs.
 # edu sits alone behind a root port: it has no FLR or PM reset of its own, so
 # VFIO_DEVICE_RESET needs the port's secondary bus reset.
-# shellcheck disable=SC2054 # commas inside one QEMU argument
-MACHINE=(-cpu max -machine q35,kernel-irqchip=split -m 1G -smp 2
-	-device intel-iommu,intremap=on
-	-device pcie-root-port,id=rp1,chassis=1 -device edu,bus=rp1)
-
+#
 # Kernel command line: log_buf_len so no line is lost to a wrapped ring
 # before the judge reads dmesg; noirqdebug because on PREEMPT_RT under TCG
 # the serial console's threaded IRQ, flooded by the suites' log lines, trips
 # the spurious-interrupt check ("irq 4: nobody cared", a Call Trace that is
 # QEMU's and the flood's, not ours).
 boot() {
-	local vmlinuz acc rc=0
+	local vmlinuz
 	vmlinuz=$("$TOP/scripts/kernels.sh" vmlinuz "$k")
 	[ -n "$vmlinuz" ] || die "kernel $k: no vmlinuz"
-	acc=$(qemu_accel single "${MACHINE[@]}")
-	rm -rf "$res"
-	mkdir -p "$res"
-	log "kernel $k: booting ($acc, timeout ${TIMEOUT}s)"
-	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-		-accel "$acc" "${MACHINE[@]}" -nographic -no-reboot -monitor none \
-		-serial "file:$res/console.log" \
-		-serial "file:$res/results.ktap" \
-		-serial "file:$res/dmesg.log" \
+	qemu_boot --threads single --machine kernel-irqchip=split --mem 1G \
+		--device intel-iommu,intremap=on \
+		--device pcie-root-port,id=rp1,chassis=1 --device edu,bus=rp1 \
+		--what "kernel $k: booting" "$res" "$TIMEOUT" \
 		-kernel "$vmlinuz" -initrd "$cpio" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init log_buf_len=16M noirqdebug$APPEND" \
-		</dev/null >"$res/qemu.log" 2>&1 || rc=$?
-	echo "$rc" >"$res/qemu.rc"
+		-append "console=ttyS0 intel_iommu=on panic=-1 rdinit=/init log_buf_len=16M noirqdebug$APPEND"
 }
 
 stage_strict "initramfs-$k" make_initramfs

@@ -14,6 +14,8 @@ DEFAULT_KERNELS="6.1 6.12 6.12-rt 7.0 7.2 7.3 7.3-rt 7.3-debug"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/kconfig.sh
+. "$TOP/scripts/kconfig.sh"
 
 # stage NAME CMD...: run CMD, report its duration; the line is greppable
 # ("stage <name> <seconds>s ok|FAILED") so timings can be collected.

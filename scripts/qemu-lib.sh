@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Shared by scripts/guest.sh and scripts/dkms-guest.sh (sourced after
-# lib.sh): choosing the accelerator and judging a finished guest run.
+# Shared by scripts/guest.sh, scripts/dkms-guest.sh and scripts/sb-guest.sh
+# (sourced after lib.sh): staging a kernel's modules, booting QEMU and
+# judging a finished guest run.
 #
 # A run's directory holds what the guest sent on its serial ports:
 #   console.log (ttyS0), results.ktap (ttyS1), dmesg.log (ttyS2), and
@@ -41,6 +42,88 @@ ktap_leaves() {
 			for (e = 0; e < d; e++)
 				deeper[e] = 1
 		}' "$1"
+}
+
+# qemu_boot [--threads single|multi] [--machine OPTS] [--mem SIZE]
+#   [--device SPEC]... [--what TEXT] DIR TIMEOUT ARGS...: one guest run.
+# QEMU with -cpu max, 2 vCPUs, -machine q35 with OPTS and the devices SPEC
+# (all of which qemu_accel's KVM probe gets too), then ARGS (the guest's
+# kernel or firmware, its disks); headless, no reboot, its three serial
+# ports into DIR (console.log, results.ktap, dmesg.log), killed after
+# TIMEOUT seconds; its output into DIR/qemu.log, its exit status into
+# DIR/qemu.rc for judge_run. DIR is emptied first.
+qemu_boot() {
+	local threads=single machine=q35 mem=1G what=booting dir timeout acc rc=0 dev=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--threads) threads=$2 ;;
+		--machine) machine=q35,$2 ;;
+		--mem) mem=$2 ;;
+		--device) dev+=(-device "$2") ;;
+		--what) what=$2 ;;
+		*) break ;;
+		esac
+		shift 2
+	done
+	dir=$1 timeout=$2
+	shift 2
+	local base=(-cpu max -machine "$machine" -m "$mem" -smp 2 "${dev[@]}")
+	acc=$(qemu_accel "$threads" "${base[@]}")
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	log "$what ($acc, timeout ${timeout}s)"
+	timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
+		-accel "$acc" "${base[@]}" -nographic -no-reboot -monitor none \
+		-serial "file:$dir/console.log" \
+		-serial "file:$dir/results.ktap" \
+		-serial "file:$dir/dmesg.log" \
+		"$@" </dev/null >"$dir/qemu.log" 2>&1 || rc=$?
+	echo "$rc" >"$dir/qemu.rc"
+}
+
+# stage_modules [-o] DEST MODDIR NAME...: the modules NAME of the kernel
+# tree MODDIR (an extracted .../lib/modules/REL) and all they depend on,
+# in kmod's load order, uncompressed at their paths under
+# DEST/lib/modules/REL (the caller runs depmod on DEST). Built-in ones
+# need nothing; one that is neither fails, or with -o is left out. kmod
+# resolves the dependencies, from a depmod of MODDIR itself (once; under a
+# lock, as make check stages one kernel for several guests at a time),
+# with no modprobe.d: the host's configuration is not the guest's.
+stage_modules() {
+	local optional=0 dest moddir rel root n line f dst noconf
+	[ "$1" != -o ] || { optional=1; shift; }
+	dest=$1 moddir=$2
+	shift 2
+	rel=$(basename "$moddir")
+	root=${moddir%/lib/modules/"$rel"}
+	(
+		flock 9
+		[ "$moddir/modules.dep" -nt "$moddir/modules.order" ] ||
+			depmod -b "$root" "$rel"
+	) 9<"$moddir/modules.order"
+	noconf=$(mktemp -d)
+	for n in "$@"; do
+		line=$(modprobe -C "$noconf" -d "$root" -S "$rel" --show-depends "$n" 2>&1) || {
+			[ $optional -eq 1 ] && continue
+			rm -rf "$noconf"
+			die "kernel $rel: module $n is neither built in nor shipped ($line)"
+		}
+		while read -r line; do
+			case $line in insmod\ *) ;; *) continue ;; esac	# "builtin NAME"
+			f=${line#insmod }
+			f=${f%% *}
+			dst=$dest/lib/modules/$rel/${f#"$moddir"/}
+			dst=${dst%%.ko*}.ko
+			[ ! -e "$dst" ] || continue
+			mkdir -p "$(dirname "$dst")"
+			case $f in
+			*.ko.xz) xz -dc "$f" >"$dst" ;;
+			*.ko.zst) zstd -qdc "$f" >"$dst" ;;
+			*) cp "$f" "$dst" ;;
+			esac
+		done <<<"$line"
+	done
+	rm -rf "$noconf"
 }
 
 # judge_run DIR NAME TIMEOUT: print the failed and skipped results, write

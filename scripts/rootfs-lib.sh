@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # Shared by scripts/dkms-guest.sh and scripts/sb-guest.sh (sourced after
-# lib.sh): the real Debian root filesystem of a matrix kernel (mmdebstrap,
-# cached under $CACHE/rootfs, keyed by the package list and the kernel's
-# manifest lines) and the busybox initramfs that switch_roots into it and
-# runs /payload/run.sh as init. rootfs_setup K sets the globals the
+# lib.sh and qemu-lib.sh): the real Debian root filesystem of a matrix
+# kernel (mmdebstrap, cached under $CACHE/rootfs, keyed by the package list
+# and the kernel's manifest lines) and the busybox initramfs that
+# switch_roots into it and runs /payload/run.sh as init. rootfs_setup K sets the globals the
 # functions use; make_initramfs writes $work/initramfs.cpio.
 # mokutil and keyutils are for the Secure Boot guest (scripts/sb-guest.sh);
 # bpftool and binutils let dkms build the real livepatch backend
@@ -17,7 +17,7 @@ ROOTFS_REV=1
 
 suite_for() {	# the Debian release whose gcc built the kernel
 	local v
-	v=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$kd/.config")
+	v=$(kernel_cc_text "$kd")
 	case $v in
 	*"gcc-12 "* | *" 12."*) echo bookworm ;;
 	*"gcc-14 "* | *" 14."*) echo trixie ;;
@@ -85,7 +85,7 @@ make_rootfs() {
 	[ -L "$dir/usr/lib/modules/$rel/build" ] || [ -L "$dir/lib/modules/$rel/build" ] ||
 		{ rm -rf "$dir"; die "rootfs $k: linux-headers-$rel did not install /lib/modules/$rel/build"; }
 	local cc
-	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kd/.config")
+	cc=$(kernel_cc_name "$kd")
 	for m in "$cc" make; do
 		chroot "$dir" sh -c "command -v $m" >/dev/null ||
 			{ rm -rf "$dir"; die "rootfs $k: no $m in the $suite userland"; }
@@ -102,32 +102,13 @@ make_rootfs() {
 
 # The busybox initramfs: virtio_pci, virtio_blk, ext4 (and what they need)
 # from the matrix kernel, /init that mounts the root and switch_roots.
-declare -A KO STAGED
 make_initramfs() {
-	local st=$work/initramfs f n m
+	local st=$work/initramfs
 	rm -rf "$st"
 	mkdir -p "$st"/{bin,dev,proc,sys,newroot,lib/modules/"$rel"}
-	while IFS= read -r f; do
-		n=$(basename "$f"); n=${n%%.ko*}; KO[${n//-/_}]=$f
-	done < <(find "$moddir/kernel" -name '*.ko*')
-	stage_ko() {
-		local n=${1//-/_} f dst dep
-		[ -n "${STAGED[$n]:-}" ] && return
-		STAGED[$n]=1
-		f=${KO[$n]:-}
-		[ -n "$f" ] || return 0	# built in
-		dst=$st/lib/modules/$rel/${f#"$moddir"/}
-		dst=${dst%%.ko*}.ko
-		mkdir -p "$(dirname "$dst")"
-		case $f in
-		*.ko.xz) xz -dc "$f" >"$dst" ;;
-		*.ko.zst) zstd -qdc "$f" >"$dst" ;;
-		*) cp "$f" "$dst" ;;
-		esac
-		for dep in $(modinfo -F depends "$f" | tr ',' ' '); do stage_ko "$dep"; done
-	}
 	# crc32c: ext4 asks the crypto API for it at mount (a module on 6.1).
-	for m in virtio_pci virtio_blk crc32c_generic crc32c_intel ext4; do stage_ko "$m"; done
+	# Each is staged where it is a module (crc32c_intel is gone in 7.x).
+	stage_modules -o "$st" "$moddir" virtio_pci virtio_blk crc32c_generic crc32c_intel ext4
 	cp "$moddir"/modules.builtin* "$moddir/modules.order" "$st/lib/modules/$rel/" 2>/dev/null || true
 	depmod -b "$st" "$rel"
 	cp /bin/busybox "$st/bin/busybox"

@@ -111,7 +111,7 @@ make_payload() {
 	cp "$TOP/dkms.conf" "$src/"
 	make -s -C "$TOP/src/cli" >/dev/null
 	cp "$TOP/src/cli/build/dmabuf-revokectl" "$p/bin/"
-	cp "$TOP/tests/secureboot/run.sh" "$TOP/tests/guest/ktap.sh" "$p/"
+	cp "$TOP/tests/secureboot/run.sh" "$TOP/tests/guest/ktap.sh" "$TOP/tests/guest/rootfs-guest.sh" "$p/"
 	echo "$ver" >"$p/version"
 	echo "$rel" >"$p/release"
 	echo "$n" >"$p/boot"
@@ -140,8 +140,6 @@ enroll_mok() {
 		die "MokList not in the variable store after virt-fw-vars --add-mok"
 }
 
-MACHINE=(-cpu max -machine "q35,smm=on" -m 2G -smp 2)
-
 # boot_times DIR T0: how long the firmware, shim and grub took (QEMU start
 # to the kernel's first line) and the whole boot (to init's first line),
 # polled from the console while the guest runs; into DIR/boot-times.
@@ -162,27 +160,20 @@ boot_times() {
 }
 
 boot() {	# boot N
-	local n=$1 acc rc=0 r=$res/boot$1 w
-	acc=$(qemu_accel multi "${MACHINE[@]}")
+	local n=$1 r=$res/boot$1 w
 	rm -rf "$r"
 	mkdir -p "$r"
-	log "kernel $k: Secure Boot guest, boot $n ($acc, timeout ${TIMEOUT}s)"
 	boot_times "$r" "$(date +%s)" &
 	w=$!
-	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-		-accel "$acc" "${MACHINE[@]}" -nographic -no-reboot -monitor none -nic none \
+	qemu_boot --threads multi --machine smm=on --mem 2G \
+		--what "kernel $k: Secure Boot guest, boot $n" "$r" "$TIMEOUT" -nic none \
 		-global driver=cfi.pflash01,property=secure,value=on \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$work/vars.fd" \
-		-serial "file:$r/console.log" \
-		-serial "file:$r/results.ktap" \
-		-serial "file:$r/dmesg.log" \
 		-drive "file=$work/root.qcow2,format=qcow2,if=virtio,cache=unsafe" \
 		-drive "file=$work/payload-$n.img,format=raw,if=virtio,readonly=on" \
 		-drive "if=none,id=esp,format=raw,snapshot=on,file=$work/esp.img" \
-		-device ide-hd,drive=esp,bootindex=0 \
-		</dev/null >"$r/qemu.log" 2>&1 || rc=$?
-	echo "$rc" >"$r/qemu.rc"
+		-device ide-hd,drive=esp,bootindex=0
 	wait "$w" || true
 }
 

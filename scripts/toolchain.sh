@@ -56,7 +56,7 @@ ensure() {	# ensure SUITE [kbuild]
 
 gcc_major() {
 	local v
-	v=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$1/.config")
+	v=$(kernel_cc_text "$1")
 	[ -n "$v" ] || die "no CONFIG_CC_VERSION_TEXT in $1/.config"
 	case $v in *gcc*) ;; *) die "kernel built with '$v': only gcc kernels are supported" ;; esac
 	echo "$v" | sed -E 's/.*\) ([0-9]+)\..*/\1/'

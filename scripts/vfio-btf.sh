@@ -54,7 +54,9 @@ grep -q '^#define HAVE_VFIO_DEVICE_FEATURE_DMA_BUF 1' "$compat" ||
 revocable=0
 grep -q '^#define HAVE_DMA_BUF_ATTACH_REVOCABLE 1' "$compat" && revocable=1
 
-config() { grep -q "^$1=y" "$KDIR/.config" 2>/dev/null; }
+# shellcheck source=scripts/kconfig.sh
+. "$(dirname "$0")/kconfig.sh"
+config() { kconfig_y "$KDIR" "$1"; }
 config CONFIG_LIVEPATCH || skip "CONFIG_LIVEPATCH is not set in $KDIR/.config"
 config CONFIG_DEBUG_INFO_BTF_MODULES ||
 	skip "CONFIG_DEBUG_INFO_BTF_MODULES is not set: no module BTF to derive from or check against"

@@ -37,7 +37,7 @@ for kr in "$CACHE"/kernels/*/; do
 	kd=$(kdir "$k" 2>/dev/null) || continue
 	[ -f "$kd/.config" ] || continue
 	lp=no
-	grep -q '^CONFIG_LIVEPATCH=y' "$kd/.config" && grep -q '^CONFIG_VFIO_PCI_DMABUF=y' "$kd/.config" && lp=yes
+	kconfig_y "$kd" CONFIG_LIVEPATCH && kconfig_y "$kd" CONFIG_VFIO_PCI_DMABUF && lp=yes
 	out=$(evaluate "$kd")
 	if [ $lp = yes ]; then want="dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer dmabuf_revoke_livepatch"
 	else want="dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer"; fi

@@ -43,6 +43,10 @@ PKG=dmabuf-revoke
 MODS="dmabuf_revoke dmabuf_revoke_exporter dmabuf_revoke_importer"
 P=/sys/module/dmabuf_revoke/parameters
 . /payload/ktap.sh
+# shellcheck source=tests/guest/rootfs-guest.sh
+. /payload/rootfs-guest.sh
+# shellcheck source=scripts/kconfig.sh
+. "/payload/src/$PKG-$VER/scripts/kconfig.sh"
 # ktap.sh ends a suite with `exit`; suites run in subshells here.
 
 diag_file() {	# diag_file FILE [N]: the last N lines of FILE as KTAP diagnostics
@@ -85,7 +89,7 @@ unload_all() {
 	done
 	[ ! -d /sys/module/dmabuf_revoke ]
 }
-kconfig() { grep -q "^$1=y" "/lib/modules/$REL/build/.config"; }
+kconfig() { kconfig_y "/lib/modules/$REL/build" "$1"; }
 # Built where the kernel has CONFIG_LIVEPATCH and vfio-pci dma-buf export
 # and the source has the backend (dkms.conf and Kbuild test the same).
 want_livepatch() {
@@ -131,7 +135,7 @@ suite_dkms() {
 	chk "dkms add $PKG/$VER" run_logged /tmp/dkms.log dkms add "$PKG/$VER" || diag_file /tmp/dkms.log
 	# A build without the kernel's compiler fails and make.log says which.
 	local cc ccp
-	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "/lib/modules/$REL/build/.config")
+	cc=$(kernel_cc_name "/lib/modules/$REL/build")
 	ccp=$(command -v "$cc")
 	mv "$ccp" "$ccp.hidden"
 	if run_logged /tmp/dkms.log dkms build "$PKG/$VER" -k "$REL"; then
@@ -440,31 +444,9 @@ boot_systemd() {
 # if it exits non-zero or its results do not match its plan.
 # /payload/suites: which of them this boot runs (check.sh runs one per
 # kernel: each builds the modules once, the slow part under TCG).
-run_suite() {	# run_suite N NAME: subtest N
-	local rc plan got
-	echo "  # Subtest: $2" >&3
-	(suite_"$2") 2>&1 | tee /tmp/suite.out | sed -u 's/^/  /' | tee /dev/console >&3
-	rc=${PIPESTATUS[0]}
-	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/suite.out | head -n1)
-	got=$(grep -cE '^(not )?ok [0-9]+' /tmp/suite.out)
-	if [ "$rc" -eq 0 ] && [ -n "$plan" ] && [ "$plan" -eq "$got" ]; then
-		echo "ok $1 $2" >&3
-	else
-		echo "# $2: exit $rc, plan ${plan:-none}, results $got" >&3
-		echo "not ok $1 $2" >&3
-	fi
-}
-finish() {
-	echo "DMABUF_REVOKE_GUEST_DONE" >&3
-	dmesg >/dev/ttyS2
-	echo "DMABUF_REVOKE_DMESG_DONE" >/dev/ttyS2
-	sync
-	echo o >/proc/sysrq-trigger
-	sleep 30
-}
 if [ $AFTER_BOOT -eq 1 ]; then
-	run_suite "$(cat "$STATE/n")" boot
-	finish
+	run_subtest "$(cat "$STATE/n")" boot suite_boot
+	guest_finish
 fi
 read -r -a SUITES </payload/suites 2>/dev/null || SUITES=(dkms deb)
 [ ${#SUITES[@]} -gt 0 ] || SUITES=(dkms deb)
@@ -475,7 +457,7 @@ echo "1..$n" >&3
 i=0
 for s in "${SUITES[@]}"; do
 	i=$((i + 1))
-	run_suite $i "$s"
+	run_subtest $i "$s" "suite_$s"
 done
 if [ $i -lt $n ]; then
 	if [ -f "$STATE/before.deb" ]; then
@@ -485,4 +467,4 @@ if [ $i -lt $n ]; then
 	echo "# boot: the deb suite did not get to enabling $UNIT" >&3
 	echo "not ok $((i + 1)) boot" >&3
 fi
-finish
+guest_finish

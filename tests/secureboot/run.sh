@@ -31,6 +31,8 @@ H=/sys/kernel/dmabuf_revoke/hook
 LPM=dmabuf_revoke_livepatch
 MOKNEW=/sys/firmware/efi/efivars/MokNew-605dab50-e046-4300-abb6-3dd810dd8b23
 . /payload/ktap.sh
+# shellcheck source=tests/guest/rootfs-guest.sh
+. /payload/rootfs-guest.sh
 
 # says CMD...: CMD's output (stdout and stderr) is printed
 # verbatim as "# user sees:" lines and kept in /tmp/out, its status in $RC.
@@ -169,24 +171,6 @@ boot2() {
 }
 
 echo "guest: $(uname -r) in $(. /etc/os-release && echo "$PRETTY_NAME"), boot $BOOT, up $(cut -d' ' -f1 /proc/uptime)s"
-{
-	echo "KTAP version 1"
-	echo "1..1"
-	echo "  # Subtest: secureboot-boot$BOOT"
-} >&3
-(boot"$BOOT") 2>&1 | tee /tmp/suite.out | sed -u 's/^/  /' | tee /dev/console >&3
-rc=${PIPESTATUS[0]}
-want=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/suite.out | head -n1)
-got=$(grep -cE '^(not )?ok [0-9]+' /tmp/suite.out)
-if [ "$rc" = 0 ] && [ "${want:-x}" = "$got" ]; then
-	echo "ok 1 secureboot-boot$BOOT" >&3
-else
-	echo "# boot $BOOT: exit $rc, plan ${want:-none}, results $got" >&3
-	echo "not ok 1 secureboot-boot$BOOT" >&3
-fi
-echo "DMABUF_REVOKE_GUEST_DONE" >&3
-dmesg >/dev/ttyS2
-echo "DMABUF_REVOKE_DMESG_DONE" >/dev/ttyS2
-sync
-echo o >/proc/sysrq-trigger
-sleep 30
+printf 'KTAP version 1\n1..1\n' >&3
+run_subtest 1 "secureboot-boot$BOOT" "boot$BOOT"
+guest_finish

@@ -140,6 +140,19 @@ static inline int dbr_nocb_supported(int exp, int imp)
 #define DBR_NOCB_SKIP \
 	"importer ops without a callback need v7.1 (optional invalidate_mappings, ef246da8e63c)"
 
+/*
+ * For a kselftest_harness FIXTURE_SETUP whose fixture has int exp, imp:
+ * open the test exporter and importer, or fail the test.
+ */
+#define DBR_OPEN_DEVICES(self) do {						\
+	(self)->exp = dbr_open(DBR_EXP_DEV);					\
+	ASSERT_LE(0, (self)->exp)						\
+		TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-(self)->exp));	\
+	(self)->imp = dbr_open(DBR_IMP_DEV);					\
+	ASSERT_LE(0, (self)->imp)						\
+		TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-(self)->imp));	\
+} while (0)
+
 /* Read a sysfs file into @buf (trailing newline dropped); 0 or -errno. */
 static inline int sysfs_get(const char *path, char *buf, size_t len)
 {

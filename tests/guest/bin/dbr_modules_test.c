@@ -74,10 +74,7 @@ FIXTURE(dev) {
 FIXTURE_SETUP(dev)
 {
 	self->page = sysconf(_SC_PAGESIZE);
-	self->exp = dbr_open(DBR_EXP_DEV);
-	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
-	self->imp = dbr_open(DBR_IMP_DEV);
-	ASSERT_LE(0, self->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-self->imp));
+	DBR_OPEN_DEVICES(self);
 }
 
 FIXTURE_TEARDOWN(dev)
@@ -497,10 +494,7 @@ FIXTURE_SETUP(mode)
 
 	self->page = sysconf(_SC_PAGESIZE);
 	self->buf = -1;
-	self->exp = dbr_open(DBR_EXP_DEV);
-	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
-	self->imp = dbr_open(DBR_IMP_DEV);
-	ASSERT_LE(0, self->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-self->imp));
+	DBR_OPEN_DEVICES(self);
 	if (variant->mode == DBR_IMP_NOCB && !dbr_nocb_supported(self->exp, self->imp))
 		SKIP(return, DBR_NOCB_SKIP);
 	self->buf = dbr_create(self->exp, 4 * self->page, variant->pin);
@@ -673,10 +667,7 @@ FIXTURE(reused_ops) {
 
 FIXTURE_SETUP(reused_ops)
 {
-	self->exp = dbr_open(DBR_EXP_DEV);
-	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
-	self->imp = dbr_open(DBR_IMP_DEV);
-	ASSERT_LE(0, self->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-self->imp));
+	DBR_OPEN_DEVICES(self);
 	ASSERT_EQ(0, param_get("policy", self->policy, sizeof(self->policy)));
 	ASSERT_EQ(0, param_get("strict", self->strict, sizeof(self->strict)));
 	ASSERT_EQ(0, param_get("deny", self->deny, sizeof(self->deny)));

@@ -137,10 +137,7 @@ FIXTURE_VARIANT_ADD(decision, strict_nocb)	{ STRICT, NOCB, REFUSE };
 FIXTURE_SETUP(decision)
 {
 	self->buf = -1;
-	self->exp = dbr_open(DBR_EXP_DEV);
-	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
-	self->imp = dbr_open(DBR_IMP_DEV);
-	ASSERT_LE(0, self->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-self->imp));
+	DBR_OPEN_DEVICES(self);
 	if (variant->mode == DBR_IMP_NOCB && !dbr_nocb_supported(self->exp, self->imp))
 		SKIP(return, DBR_NOCB_SKIP);
 	ASSERT_EQ(0, sysfs_get(PARAMS "policy", self->policy, sizeof(self->policy)));

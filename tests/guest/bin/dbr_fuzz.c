@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dbr_fuzz SEED COUNT: hostile input, reproducibly.
+ * dbr_fuzz [COUNT] [kselftest harness options]: hostile input, reproducibly.
  *
- * COUNT times (seeded xorshift; the seed is printed, the same seed replays
- * the same run), write a hostile value to one of the shim's writable knobs:
- * empty, 5,000 bytes, embedded newline and NUL, non-ASCII, 40 entries,
- * 96+ character entries, lone + - , and mod:/sym: with nothing after, and
- * random mixes of entries, edits and exporter policies. The expected
- * outcome comes from a model: the list and policy parsing of src/core.c
- * itself (compiled in), kstrtobool/kstrtouint as the kernel has them, and
- * what sysfs does to a write (nothing for 0 bytes, the first 4096 bytes,
- * the string up to the first NUL). A refusal must be an error with the
- * value unchanged; an acceptance must leave exactly the value the model
- * predicts. Then malformed ioctls to the test exporter and importer: wrong
- * sizes, bad flags, huge sizes, bad, closed and foreign fds, and two
- * threads releasing the same import id, each with its documented errno.
- * KTAP out; exit 0 if everything behaved. Knobs are reset afterwards.
+ * One fixture variant per fixed seed (seed_5eed, seed_d15ea5e; the
+ * environment's DBR_FUZZ_SEED, if set, replaces them all). Each test
+ * starts its seeded xorshift from the variant's seed, so the line it
+ * prints ("dbr_fuzz COUNT -r fuzz.seed_5eed.knobs") replays it exactly.
+ *
+ * knobs: COUNT (default 2000) times write a hostile value to one of the
+ * shim's writable knobs: empty, 5,000 bytes, embedded newline and NUL,
+ * non-ASCII, 40 entries, 96+ character entries, lone + - , and mod:/sym:
+ * with nothing after, and random mixes of entries, edits and exporter
+ * policies. The expected outcome comes from a model: the list and policy
+ * parsing of src/core.c itself (compiled in), kstrtobool/kstrtouint as the
+ * kernel has them, and what sysfs does to a write (nothing for 0 bytes, the
+ * first 4096 bytes, the string up to the first NUL). A refusal must be an
+ * error with the value unchanged; an acceptance must leave exactly the
+ * value the model predicts. ioctls: COUNT malformed ioctls to the test
+ * exporter and importer: wrong sizes, bad flags, huge sizes, bad, closed
+ * and foreign fds, and two threads releasing the same import id, each with
+ * its documented errno; no attachment may be left. The fixture resets the
+ * knobs to their defaults before and after each test (the ioctls expect
+ * them: the test exporter in exporters= under enforce would refuse their
+ * imports). KTAP on stdout (kselftest harness).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -31,6 +38,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kselftest_harness.h"
 #include "dmabuf_revoke_exporter.h"
 #include "dmabuf_revoke_importer.h"
 #include "../../../src/core.c"
@@ -38,7 +46,7 @@
 #define P "/sys/module/dmabuf_revoke/parameters/"
 
 static uint64_t rng;
-static int ntests, nfail;
+static long count = 2000;
 
 static uint64_t rnd(void)
 {
@@ -51,21 +59,6 @@ static uint64_t rnd(void)
 static unsigned int pick(unsigned int n)
 {
 	return (unsigned int)(rnd() % n);
-}
-
-static void result(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntests++;
-	nfail += !ok;
-	printf("%sok %d ", ok ? "" : "not ", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
 }
 
 static int kopen(const char *knob, int flags)
@@ -298,7 +291,57 @@ static size_t gen(const char *knob, char *v, size_t size)
 	}
 }
 
-static void fuzz_knobs(long count)
+/* The defaults, whatever the knob writes left behind. */
+static void reset_knobs(void)
+{
+	writek("policy", "enforce", 7);
+	writek("strict", "N", 1);
+	writek("deny", "\n", 1);
+	writek("allow", "\n", 1);
+	writek("exporters", "vfio_pci_core", 13);
+	writek("canary_ms", "2000", 4);
+	writek("stale_timeout_ms", "1000", 4);
+	writek("hook_fault", "none", 4);
+	writek("learn", "audit", 5);
+}
+
+/*
+ * Each variant is one fixed seed; DBR_FUZZ_SEED replaces it (replaying
+ * another run). The knobs start and end at their defaults.
+ */
+FIXTURE(fuzz) {
+	uint64_t seed;
+};
+
+FIXTURE_VARIANT(fuzz) {
+	const char *name;
+	uint64_t seed;
+};
+
+FIXTURE_VARIANT_ADD(fuzz, seed_5eed) { "seed_5eed", 0x5eed };
+FIXTURE_VARIANT_ADD(fuzz, seed_d15ea5e) { "seed_d15ea5e", 0xd15ea5e };
+
+FIXTURE_SETUP(fuzz)
+{
+	const char *env = getenv("DBR_FUZZ_SEED");
+
+	self->seed = env ? strtoull(env, NULL, 0) : variant->seed;
+	ASSERT_NE(0ULL, (unsigned long long)self->seed)
+		TH_LOG("DBR_FUZZ_SEED must be a nonzero number");
+	rng = self->seed;
+	ksft_print_msg("seed %#llx, %ld %s: replay with DBR_FUZZ_SEED=%#llx dbr_fuzz %ld -r fuzz.%s.%s\n",
+		       (unsigned long long)self->seed, count, _metadata->name,
+		       (unsigned long long)self->seed, count, variant->name, _metadata->name);
+	reset_knobs();
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	reset_knobs();
+}
+
+/* 2000 writes take ~20 s on the debug kernel under TCG (a shared core). */
+TEST_F_TIMEOUT(fuzz, knobs, 300)
 {
 	static char v[6000], cut[4097], before[4096], after[4096], want[4096];
 	long i, bad = 0, refused = 0, accepted = 0;
@@ -340,21 +383,8 @@ static void fuzz_knobs(long count)
 	}
 	printf("# %ld writes: %ld accepted, %ld refused as predicted, %ld not\n",
 	       count, accepted, refused, bad);
-	result(!bad, "every knob write did what the model predicts (refused: error, unchanged)");
-}
-
-/* The defaults, whatever the knob writes left behind. */
-static void reset_knobs(void)
-{
-	writek("policy", "enforce", 7);
-	writek("strict", "N", 1);
-	writek("deny", "\n", 1);
-	writek("allow", "\n", 1);
-	writek("exporters", "vfio_pci_core", 13);
-	writek("canary_ms", "2000", 4);
-	writek("stale_timeout_ms", "1000", 4);
-	writek("hook_fault", "none", 4);
-	writek("learn", "audit", 5);
+	EXPECT_EQ(0, bad)
+		TH_LOG("every knob write must do what the model predicts (refused: error, unchanged)");
 }
 
 /* --- ioctls -------------------------------------------------------------------- */
@@ -378,7 +408,8 @@ static void *release_thread(void *arg)
 	return NULL;
 }
 
-static void fuzz_ioctls(long count)
+/* The malformed ioctls; ~20 s on the debug kernel as well. */
+TEST_F_TIMEOUT(fuzz, ioctls, 300)
 {
 	int exp = open("/dev/dmabuf_revoke_exporter", O_RDWR);
 	int imp = open("/dev/dmabuf_revoke_importer", O_RDWR);
@@ -386,10 +417,11 @@ static void fuzz_ioctls(long count)
 	struct dbr_exp_create cr = { .size = 4096 };
 	long i, bad = 0, races = 0;
 
-	if (exp < 0 || imp < 0 || null < 0 || pipe(pfd) || xioctl(exp, DBR_EXP_CREATE, &cr)) {
-		result(0, "ioctl setup (test devices open, a buffer)");
-		return;
-	}
+	ASSERT_LE(0, exp) TH_LOG("/dev/dmabuf_revoke_exporter: %s", strerror(errno));
+	ASSERT_LE(0, imp) TH_LOG("/dev/dmabuf_revoke_importer: %s", strerror(errno));
+	ASSERT_LE(0, null);
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(0, xioctl(exp, DBR_EXP_CREATE, &cr)) TH_LOG("a 4 KiB test buffer");
 	buf = cr.fd;
 	closed = dup(null);
 	close(closed);
@@ -483,36 +515,32 @@ static void fuzz_ioctls(long count)
 	{
 		struct dbr_exp_status st = { .fd = buf };
 
-		result(!xioctl(exp, DBR_EXP_STATUS, &st) && !st.nr_attach,
-		       "the buffer has no attachment left after the ioctl storm");
+		EXPECT_EQ(0, xioctl(exp, DBR_EXP_STATUS, &st));
+		EXPECT_EQ(0U, st.nr_attach)
+			TH_LOG("the buffer must have no attachment left after the ioctl storm");
 	}
 	printf("# %ld ioctls (%ld concurrent double releases), %ld unexpected\n", count, races, bad);
-	result(!bad, "every malformed ioctl got its documented errno");
+	EXPECT_EQ(0, bad) TH_LOG("every malformed ioctl must get its documented errno");
 	close(buf);
 	close(exp);
 	close(imp);
 }
 
+/* dbr_fuzz [COUNT] [harness options]: COUNT, if given, comes first. */
 int main(int argc, char **argv)
 {
-	uint64_t seed;
-	long count;
+	char *end;
 
-	if (argc != 3 || !(seed = strtoull(argv[1], NULL, 0)) || (count = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: dbr_fuzz SEED COUNT  (SEED != 0)\n");
-		return 2;
+	if (argc > 1 && argv[1][0] != '-') {
+		count = strtol(argv[1], &end, 0);
+		if (*end || count <= 0) {
+			fprintf(stderr, "usage: dbr_fuzz [COUNT (> 0)] [kselftest harness options]\n");
+			return 2;
+		}
+		argv[1] = argv[0];
+		argc--;
+		argv++;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rng = seed;
-	printf("KTAP version 1\n1..3\n# seed %#llx, %ld knob writes, %ld ioctls: replay with dbr_fuzz %#llx %ld\n",
-	       (unsigned long long)seed, count, count, (unsigned long long)seed, count);
-	fuzz_knobs(count);
-	/*
-	 * The ioctls expect the default knobs: a run that left the test
-	 * exporter in exporters= under enforce would refuse their imports.
-	 */
-	reset_knobs();
-	fuzz_ioctls(count);
-	reset_knobs();
-	return nfail ? 1 : 0;
+	return test_harness_run(argc, argv);
 }

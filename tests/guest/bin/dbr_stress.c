@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dbr_stress [-t THREADS] [-n CYCLES] [-s SECONDS] [-v BDF [-M] [-w SECONDS]] [-u]:
- * hammer the shim.
+ * dbr_stress [-t THREADS] [-n CYCLES] [-s SECONDS] [-v BDF [-M] [-w SECONDS]] [-u]
+ *            [-- kselftest harness options]: hammer the shim.
  *
  * THREADS importer threads (default 8) each run CYCLES (default 10000)
  * import -> map -> unmap -> release cycles through the test importer, the
@@ -19,7 +19,9 @@
  * EOPNOTSUPP at vfio's pin op, 7.0), never the stubs (7.2+ waits for every
  * mapping in a reset: a mapped stub would hang it), then VFIO_DEVICE_RESET
  * under a watchdog (alarm(), -w SECONDS, default 30: a reset that does not
- * return prints a "not ok" line and exits 3). After each reset every
+ * return prints "# VFIO_DEVICE_RESET did not return..." and exits, failed;
+ * the thread in the reset stays in D state, so the suite runs this in the
+ * background and stops waiting at that line). After each reset every
  * importer must have been notified and hold no mapping. The shim's hook
  * sees these attaches (vfio_pci_core stays in exporters=): the counter
  * invariant below includes them.
@@ -31,19 +33,24 @@
  * reopen it every 256 cycles. An open that finds no importer (ENOENT,
  * ENODEV) is an "importer absent" retry, not a failure.
  *
- * Then it asserts, as KTAP:
+ * Then it asserts, one kselftest harness test each (KTAP on stdout; the
+ * first test to run does the run, in its fixture's setup, the others check
+ * what it measured; the harness's per-test timeout is -s + -w + 60 s):
+ *   - all THREADS x CYCLES cycles ran within SECONDS;
  *   - every import ended in 0, EOPNOTSUPP (refused) or ENODEV (revoked);
  *   - attach_checked moved by exactly allowed + audited + refused + upstream
  *     (the counter invariant; nothing else attaches meanwhile);
  *   - the imports refused with EOPNOTSUPP are exactly attach_refused's move;
  *   - no buffer is left with an attachment, mapping or pin;
- *   - with -v: at least one reset, each returned 0, each notified every
- *     importer and left the compliant ones unmapped and not stale; the
- *     compliant maps did (-M) or did not work;
- *   - with -u: the module was unloaded and reloaded at least once while
- *     the workers ran,
+ *   - with -v (fixture stress_vfio, left out without -v): at least one
+ *     reset, each returned 0, each notified every importer and left the
+ *     compliant ones unmapped and not stale; the compliant maps did (-M)
+ *     or did not work;
+ *   - with -u (fixture stress_modules, left out without -u): the module
+ *     was unloaded and reloaded at least once while the workers ran,
  *     delete_module failed only with EBUSY/EAGAIN, it is loaded at the end.
- * and prints cycles/s. Exit 0 if all passed.
+ * and prints cycles/s. Exit 0 if all passed. Our options come before "--"
+ * (the harness has its own -t, -v, -f...), the harness's after it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,6 +71,8 @@
 #include <unistd.h>
 
 #include <linux/vfio.h>
+
+#include "kselftest_harness.h"
 
 #include "dmabuf_revoke_exporter.h"
 #include "dmabuf_revoke_importer.h"
@@ -118,7 +127,7 @@ static long long counter(const char *name)
 	f = fopen(path, "r");
 	if (!f || !fgets(v, sizeof(v), f)) {
 		fprintf(stderr, "dbr_stress: cannot read %s\n", path);
-		exit(2);
+		exit(KSFT_FAIL);
 	}
 	fclose(f);
 	return atoll(v);
@@ -314,14 +323,17 @@ static int vfio_export(struct vfio *v)
 
 static void watchdog(int sig)
 {
-	static const char msg[] = "not ok - VFIO_DEVICE_RESET did not return within the "
+	static const char msg[] = "# VFIO_DEVICE_RESET did not return within the "
 		"watchdog's bound (-w): hung reset, an importer still maps the BAR?\n";
 
 	(void)sig;
-	/* Exits, but the thread stuck in the reset stays (D state). */
+	/*
+	 * Exits (a failure: KSFT_FAIL), but the thread stuck in the reset
+	 * stays (D state); 76-stress.sh stops waiting on this line.
+	 */
 	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(4);
-	_exit(3);
+		_exit(KSFT_FAIL);
+	_exit(KSFT_FAIL);
 }
 
 #define VFIO_IMPS 4	/* even: compliant, odd: stub */
@@ -557,55 +569,47 @@ static int nocb_supported(void)
 	return ok;
 }
 
-int main(int argc, char **argv)
+/*
+ * What the run measured, for the tests to check: MAP_SHARED (made in main),
+ * since every test runs in a child of its own and only the first one that
+ * runs does the stress run.
+ */
+struct run {
+	int attempted, finished;
+	long done, ok, refused, revoked, other, total;
+	int bad_errno, left;
+	long long d[5];	/* checked, allowed, audited, refused, upstream */
+	long resets, vfio_checked, vfio_maps, vfio_fail;
+	long unloads, unloads_busy, reloads, modfail;
+};
+static struct run *R;
+
+/* The stress run: the workers, and the chaos that runs alongside them. */
+static void run_stress(struct __test_metadata *_metadata)
 {
 	static const char *const names[] = { "attach_checked", "attach_allowed",
 		"attach_audited", "attach_refused", "attach_upstream" };
 	long long c0[5], c1[5];
 	pthread_t t[MAXT], tr, tc, tv, tm;
-	int opt, i, n = 0, bad = 0, left = 0;
+	int i, left = 0;
 	double t0, dt;
 
-	while ((opt = getopt(argc, argv, "t:n:s:v:Mw:u")) != -1) {
-		switch (opt) {
-		case 't': nthreads = atoi(optarg); break;
-		case 'n': cycles = atol(optarg); break;
-		case 's': seconds = atol(optarg); break;
-		case 'v': vfio_bdf = optarg; break;
-		case 'M': vfio_maps = 1; break;
-		case 'w': watchdog_s = atoi(optarg); break;
-		case 'u': modchaos = 1; break;
-		default: goto usage;
-		}
-	}
-	if (optind != argc || nthreads < 1 || nthreads > MAXT || cycles < 1 || seconds < 1 ||
-	    watchdog_s < 1) {
-usage:
-		fprintf(stderr, "usage: dbr_stress [-t THREADS (1..%d)] [-n CYCLES] [-s SECONDS]\n"
-			"                  [-v BDF [-M] [-w SECONDS]] [-u]\n", MAXT);
-		return 2;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, watchdog);
 	exp_fd = open("/dev/dmabuf_revoke_exporter", O_RDWR | O_CLOEXEC);
-	if (exp_fd < 0) {
-		perror("dbr_stress: /dev/dmabuf_revoke_exporter");
-		return 2;
-	}
+	ASSERT_LE(0, exp_fd) TH_LOG("/dev/dmabuf_revoke_exporter: %s", strerror(errno));
 	for (i = 0; i < 2 * nthreads; i++) {
 		struct dbr_exp_create cr = { .size = 4096,
 			.flags = DBR_EXP_PIN_CAPABLE | (i & 1 ? 0 : DBR_EXP_GUARDED) };
 
-		if (ioctl(exp_fd, DBR_EXP_CREATE, &cr)) {
-			perror("dbr_stress: create");
-			return 2;
-		}
+		ASSERT_EQ(0, ioctl(exp_fd, DBR_EXP_CREATE, &cr))
+			TH_LOG("create: %s", strerror(errno));
 		bufs[i] = cr.fd;
 	}
 	nmodes = nocb_supported() ? 4 : 3;
 	for (i = 0; i < 5; i++)
 		c0[i] = counter(names[i]);
 
+	R->attempted = 1;
 	t0 = now();
 	deadline = t0 + seconds;
 	pthread_create(&tr, NULL, revoker, NULL);
@@ -635,28 +639,6 @@ usage:
 	pthread_join(tc, NULL);
 	for (i = 0; i < 5; i++)
 		c1[i] = counter(names[i]);
-
-	printf("KTAP version 1\n1..%d\n", 5 + (vfio_bdf ? 2 : 0) + (modchaos ? 2 : 0));
-	printf("# %d threads x %ld cycles, %d modes: %ld done in %.1f s, %.0f cycles/s\n",
-	       nthreads, cycles, nmodes, atomic_load(&done_cycles), dt,
-	       atomic_load(&done_cycles) / dt);
-	printf("# imports: %ld ok, %ld refused, %ld on a revoked buffer, %ld other\n",
-	       atomic_load(&n_ok), atomic_load(&n_refused), atomic_load(&n_revoked),
-	       atomic_load(&n_other));
-#define RESULT(ok, ...) do { n++; bad |= !(ok); \
-	printf("%sok %d ", (ok) ? "" : "not ", n); printf(__VA_ARGS__); putchar('\n'); } while (0)
-	RESULT(atomic_load(&done_cycles) == nthreads * cycles,
-	       "all %ld cycles ran within %ld s", nthreads * cycles, seconds);
-	if (atomic_load(&n_other))
-		printf("# first unexpected errno: %s\n", strerror(atomic_load(&first_bad_errno)));
-	RESULT(atomic_load(&n_other) == 0, "every import ended in 0, EOPNOTSUPP or ENODEV");
-	printf("# checked %lld = allowed %lld + audited %lld + refused %lld + upstream %lld\n",
-	       c1[0] - c0[0], c1[1] - c0[1], c1[2] - c0[2], c1[3] - c0[3], c1[4] - c0[4]);
-	RESULT(c1[0] - c0[0] == (c1[1] - c0[1]) + (c1[2] - c0[2]) + (c1[3] - c0[3]) + (c1[4] - c0[4]) &&
-	       c1[0] - c0[0] > 0, "counters add up: checked = allowed + audited + refused + upstream");
-	RESULT(c1[3] - c0[3] == atomic_load(&n_refused),
-	       "imports refused with EOPNOTSUPP (%ld) = attach_refused's move (%lld)",
-	       atomic_load(&n_refused), c1[3] - c0[3]);
 	for (i = 0; i < 2 * nthreads; i++) {
 		struct dbr_exp_status st = { .fd = bufs[i] };
 
@@ -665,37 +647,212 @@ usage:
 			left++;
 		close(bufs[i]);
 	}
-	RESULT(left == 0, "no buffer left with an attachment, mapping or pin (%d)", left);
+	close(exp_fd);
+
+	ksft_print_msg("%d threads x %ld cycles, %d modes: %ld done in %.1f s, %.0f cycles/s\n",
+		       nthreads, cycles, nmodes, atomic_load(&done_cycles), dt,
+		       atomic_load(&done_cycles) / dt);
+	ksft_print_msg("imports: %ld ok, %ld refused, %ld on a revoked buffer, %ld other\n",
+		       atomic_load(&n_ok), atomic_load(&n_refused), atomic_load(&n_revoked),
+		       atomic_load(&n_other));
+	if (atomic_load(&n_other))
+		ksft_print_msg("first unexpected errno: %s\n",
+			       strerror(atomic_load(&first_bad_errno)));
+	ksft_print_msg("checked %lld = allowed %lld + audited %lld + refused %lld + upstream %lld\n",
+		       c1[0] - c0[0], c1[1] - c0[1], c1[2] - c0[2], c1[3] - c0[3], c1[4] - c0[4]);
 	if (vfio_bdf) {
-		printf("# vfio %s: %ld resets (longest %.2f s), %ld imports, %ld compliant maps, "
-		       "%ld compliant importers notified and unmapped\n", vfio_bdf,
-		       atomic_load(&n_resets), max_reset, atomic_load(&n_vfio_imports),
-		       atomic_load(&n_vfio_maps), atomic_load(&n_vfio_checked));
+		ksft_print_msg("vfio %s: %ld resets (longest %.2f s), %ld imports, %ld compliant maps, "
+			       "%ld compliant importers notified and unmapped\n", vfio_bdf,
+			       atomic_load(&n_resets), max_reset, atomic_load(&n_vfio_imports),
+			       atomic_load(&n_vfio_maps), atomic_load(&n_vfio_checked));
 		if (atomic_load(&n_vfio_fail))
-			printf("# vfio: %ld failures, the first: %s\n", atomic_load(&n_vfio_fail),
-			       vfio_fail_what);
-		RESULT(atomic_load(&n_resets) > 0 && atomic_load(&n_vfio_checked) > 0 &&
-		       !atomic_load(&n_vfio_fail),
-		       "vfio: %ld resets returned 0 within %d s, each notified every importer "
-		       "and left none mapped", atomic_load(&n_resets), watchdog_s);
-		RESULT(vfio_maps ? atomic_load(&n_vfio_maps) > 0 : atomic_load(&n_vfio_maps) == 0,
-		       vfio_maps ? "vfio: compliant importers (as %s) mapped the BAR before the resets" :
-		       "vfio: compliant importers (as %s) cannot map (vfio's pin op: EOPNOTSUPP)",
-		       vfio_bdf);
+			ksft_print_msg("vfio: %ld failures, the first: %s\n",
+				       atomic_load(&n_vfio_fail), vfio_fail_what);
 	}
 	if (modchaos) {
-		printf("# importer module: %ld unloads (%ld while the workers ran), %ld reloads, "
-		       "%ld busy (EBUSY/EAGAIN), %ld importer-absent retries\n",
-		       atomic_load(&n_unloads), atomic_load(&n_unloads_busy), atomic_load(&n_reloads),
-		       atomic_load(&n_busy), atomic_load(&n_absent));
+		ksft_print_msg("importer module: %ld unloads (%ld while the workers ran), %ld reloads, "
+			       "%ld busy (EBUSY/EAGAIN), %ld importer-absent retries\n",
+			       atomic_load(&n_unloads), atomic_load(&n_unloads_busy),
+			       atomic_load(&n_reloads), atomic_load(&n_busy), atomic_load(&n_absent));
 		if (atomic_load(&n_modfail))
-			printf("# module chaos failed: %s\n", modfail_what);
-		RESULT(atomic_load(&n_unloads_busy) > 0 &&
-		       atomic_load(&n_reloads) == atomic_load(&n_unloads) && !atomic_load(&n_modfail),
-		       "importer module unloaded and reloaded %ld times while the workers ran, "
-		       "delete_module otherwise only EBUSY/EAGAIN", atomic_load(&n_unloads_busy));
-		RESULT(!access(IMP_DEV, F_OK) && !access("/sys/module/" IMP_MOD, F_OK),
-		       "the importer module is loaded at the end");
+			ksft_print_msg("module chaos failed: %s\n", modfail_what);
 	}
-	return bad;
+
+	R->done = atomic_load(&done_cycles);
+	R->total = nthreads * cycles;
+	R->ok = atomic_load(&n_ok);
+	R->refused = atomic_load(&n_refused);
+	R->revoked = atomic_load(&n_revoked);
+	R->other = atomic_load(&n_other);
+	R->bad_errno = atomic_load(&first_bad_errno);
+	R->left = left;
+	for (i = 0; i < 5; i++)
+		R->d[i] = c1[i] - c0[i];
+	R->resets = atomic_load(&n_resets);
+	R->vfio_checked = atomic_load(&n_vfio_checked);
+	R->vfio_maps = atomic_load(&n_vfio_maps);
+	R->vfio_fail = atomic_load(&n_vfio_fail);
+	R->unloads = atomic_load(&n_unloads);
+	R->unloads_busy = atomic_load(&n_unloads_busy);
+	R->reloads = atomic_load(&n_reloads);
+	R->modfail = atomic_load(&n_modfail);
+	R->finished = 1;
+}
+
+/*
+ * Every fixture's setup: the first test to run does the stress run, the
+ * others check what it measured. A run that began and did not finish (a
+ * hung reset, a timeout) fails every test after it instead of running again.
+ */
+static void stress_once(struct __test_metadata *_metadata)
+{
+	if (!R->attempted)
+		run_stress(_metadata);
+	ASSERT_TRUE(R->finished) TH_LOG("the stress run did not finish (see the first test)");
+}
+
+/*
+ * The checks on any run: -t THREADS x -n CYCLES under the knob and revoke
+ * chaos. The harness's timeout for each test is set in main from -s and -w
+ * (it must outlast the run's own bound); 660 s is the suite's.
+ */
+FIXTURE(stress) {};
+FIXTURE_SETUP(stress) { stress_once(_metadata); }
+FIXTURE_TEARDOWN(stress) {}
+
+TEST_F_TIMEOUT(stress, cycles, 660)
+{
+	EXPECT_EQ(R->total, R->done)
+		TH_LOG("all %ld cycles must run within %ld s", R->total, seconds);
+}
+
+TEST_F_TIMEOUT(stress, imports, 660)
+{
+	EXPECT_EQ(0, R->other)
+		TH_LOG("every import must end in 0, EOPNOTSUPP or ENODEV; the first other: %s",
+		       strerror(R->bad_errno));
+}
+
+TEST_F_TIMEOUT(stress, counters_add_up, 660)
+{
+	EXPECT_LT(0, R->d[0]) TH_LOG("attach_checked did not move");
+	EXPECT_EQ(R->d[0], R->d[1] + R->d[2] + R->d[3] + R->d[4])
+		TH_LOG("checked = allowed + audited + refused + upstream");
+}
+
+TEST_F_TIMEOUT(stress, refused_counted, 660)
+{
+	EXPECT_EQ(R->refused, R->d[3])
+		TH_LOG("imports refused with EOPNOTSUPP = attach_refused's move");
+}
+
+TEST_F_TIMEOUT(stress, buffers_released, 660)
+{
+	EXPECT_EQ(0, R->left) TH_LOG("buffers left with an attachment, mapping or pin");
+}
+
+/* -v BDF: the vfio thread's resets. */
+FIXTURE(stress_vfio) {};
+FIXTURE_SETUP(stress_vfio) { stress_once(_metadata); }
+FIXTURE_TEARDOWN(stress_vfio) {}
+
+TEST_F_TIMEOUT(stress_vfio, resets, 660)
+{
+	EXPECT_LT(0, R->resets) TH_LOG("no VFIO_DEVICE_RESET done");
+	EXPECT_LT(0, R->vfio_checked) TH_LOG("no compliant importer checked after a reset");
+	EXPECT_EQ(0, R->vfio_fail)
+		TH_LOG("each reset must return 0 within %d s, notify every importer and leave "
+		       "none mapped: %s", watchdog_s, vfio_fail_what);
+}
+
+TEST_F_TIMEOUT(stress_vfio, compliant_maps, 660)
+{
+	if (vfio_maps) {
+		EXPECT_LT(0, R->vfio_maps)
+			TH_LOG("compliant importers (as %s) must map the BAR (-M)", vfio_bdf);
+	} else {
+		EXPECT_EQ(0, R->vfio_maps)
+			TH_LOG("compliant importers (as %s) must not map (vfio's pin op: EOPNOTSUPP)",
+			       vfio_bdf);
+	}
+}
+
+/* -u: the importer module unloaded and reloaded meanwhile. */
+FIXTURE(stress_modules) {};
+FIXTURE_SETUP(stress_modules) { stress_once(_metadata); }
+FIXTURE_TEARDOWN(stress_modules) {}
+
+TEST_F_TIMEOUT(stress_modules, reloaded, 660)
+{
+	EXPECT_LT(0, R->unloads_busy) TH_LOG("never unloaded while the workers ran");
+	EXPECT_EQ(R->unloads, R->reloads) TH_LOG("every unload must be followed by a reload");
+	EXPECT_EQ(0, R->modfail)
+		TH_LOG("delete_module must fail only with EBUSY/EAGAIN, modprobe not at all");
+}
+
+TEST_F_TIMEOUT(stress_modules, loaded_at_end, 660)
+{
+	EXPECT_EQ(0, access(IMP_DEV, F_OK)) TH_LOG("%s: %s", IMP_DEV, strerror(errno));
+	EXPECT_EQ(0, access("/sys/module/" IMP_MOD, F_OK))
+		TH_LOG("/sys/module/%s: %s", IMP_MOD, strerror(errno));
+}
+
+/*
+ * dbr_stress [-t THREADS] [-n CYCLES] [-s SECONDS] [-v BDF [-M] [-w SECONDS]] [-u]
+ *            [-- kselftest harness options]
+ * Ours come first (the harness has its own -t, -v...): what follows "--"
+ * goes to the harness. Without -v or -u their fixtures are left out.
+ */
+int main(int argc, char **argv)
+{
+	struct __test_metadata **tests[] = {
+		&_stress_cycles_object, &_stress_imports_object, &_stress_counters_add_up_object,
+		&_stress_refused_counted_object, &_stress_buffers_released_object,
+		&_stress_vfio_resets_object, &_stress_vfio_compliant_maps_object,
+		&_stress_modules_reloaded_object, &_stress_modules_loaded_at_end_object,
+	};
+	char *hargv[64] = { argv[0] };
+	int opt, hargc = 1, i;
+
+	while ((opt = getopt(argc, argv, "+t:n:s:v:Mw:u")) != -1) {
+		switch (opt) {
+		case 't': nthreads = atoi(optarg); break;
+		case 'n': cycles = atol(optarg); break;
+		case 's': seconds = atol(optarg); break;
+		case 'v': vfio_bdf = optarg; break;
+		case 'M': vfio_maps = 1; break;
+		case 'w': watchdog_s = atoi(optarg); break;
+		case 'u': modchaos = 1; break;
+		default: goto usage;
+		}
+	}
+	if ((optind < argc && strcmp(argv[optind - 1], "--")) || argc - optind > 56 ||
+	    nthreads < 1 || nthreads > MAXT || cycles < 1 || seconds < 1 || watchdog_s < 1) {
+usage:
+		fprintf(stderr, "usage: dbr_stress [-t THREADS (1..%d)] [-n CYCLES] [-s SECONDS]\n"
+			"                  [-v BDF [-M] [-w SECONDS]] [-u] [-- harness options]\n",
+			MAXT);
+		return 2;
+	}
+	if (!vfio_bdf) {
+		hargv[hargc++] = "-F";
+		hargv[hargc++] = "stress_vfio";
+	}
+	if (!modchaos) {
+		hargv[hargc++] = "-F";
+		hargv[hargc++] = "stress_modules";
+	}
+	for (i = optind; i < argc; i++)
+		hargv[hargc++] = argv[i];
+	/* Outlast the run's own bounds: -s, then a last reset (-w), then the checks. */
+	for (i = 0; i < (int)(sizeof(tests) / sizeof(*tests)); i++)
+		(*tests[i])->timeout = (int)seconds + watchdog_s + 60;
+	R = mmap(NULL, sizeof(*R), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (R == MAP_FAILED) {
+		perror("dbr_stress: mmap");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	optind = 1;
+	return test_harness_run(hargc, hargv);
 }

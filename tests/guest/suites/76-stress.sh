@@ -13,8 +13,9 @@
 # watchdog and checks every importer was notified and none holds a mapping
 # (dbr_stress -v; a mapped stub would hang the reset on 7.2+, so stubs are
 # never mapped). The counter invariant includes these vfio attaches
-# (vfio_pci_core stays guarded). tests/guest/bin/dbr_stress.c asserts,
-# nested here; this file bounds its run. Then the knobs are put back and
+# (vfio_pci_core stays guarded). tests/guest/bin/dbr_stress.c asserts
+# (kselftest harness: one test per check, its KTAP nested here); this file
+# bounds its run. Then the knobs are put back and
 # the shim must still refuse as before.
 . /tests/ktap.sh
 . /tests/helpers.sh
@@ -38,9 +39,11 @@ else
 		"no vfio dma-buf export on this kernel (HAVE_VFIO_DEVICE_FEATURE_DMA_BUF: no)"
 fi
 
-# stress NAME ARGS...: one bounded dbr_stress run, nested, one result. In
-# the background: a hung VFIO_DEVICE_RESET leaves a thread in D state that
-# no signal ends (dbr_stress's watchdog reports it first).
+# stress NAME ARGS...: one bounded dbr_stress run (kselftest harness, its
+# KTAP nested here), then one result: ok if it exited 0 with as many results
+# as its plan said (as ktap_harness). In the background: a hung
+# VFIO_DEVICE_RESET leaves a thread in D state that no signal ends
+# (dbr_stress's watchdog reports it first, and the wait stops there).
 stress() {
 	_name=$1
 	shift
@@ -51,6 +54,7 @@ stress() {
 	while [ $i -lt 660 ]; do
 		st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' /proc/$pid/status 2>/dev/null)
 		[ -z "$st" ] || [ "$st" = Z ] && break
+		grep -q "VFIO_DEVICE_RESET did not return" /tmp/stress.out && break
 		sleep 1
 		i=$((i + 1))
 	done
@@ -63,7 +67,9 @@ stress() {
 		rc=$?
 	fi
 	sed 's/^/  /' /tmp/stress.out
-	check_eq "$_name" "$rc" 0
+	_plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' /tmp/stress.out | head -n1)
+	_got=$(grep -cE '^(not )?ok [0-9]+' /tmp/stress.out)
+	check_eq "$_name" "$rc, plan ${_plan:-none}" "0, plan $_got"
 }
 case $(uname -r) in
 *debug*)

@@ -41,6 +41,7 @@
 #include "kselftest_harness.h"
 #include "dmabuf_revoke_exporter.h"
 #include "dmabuf_revoke_importer.h"
+#include "dbr_ioctl.h"
 #include "../../../src/core.c"
 
 #define P "/sys/module/dmabuf_revoke/parameters/"
@@ -71,19 +72,10 @@ static int kopen(const char *knob, int flags)
 
 static int readk(const char *knob, char *buf, size_t size)
 {
-	int fd = kopen(knob, O_RDONLY);
-	ssize_t n;
+	char path[128];
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
+	snprintf(path, sizeof(path), P "%s", knob);
+	return sysfs_get(path, buf, size);
 }
 
 /* write(2) of exactly @len bytes; 0 or -errno. */

@@ -9,7 +9,8 @@
  * (/sys/kernel/dmabuf_revoke/counters). The fixture's setup sets the policy
  * (policy, strict) and its teardown puts the old one back. The backend the
  * shim runs (hook/backend) is the shell's to choose, at load time: the
- * "backend" test names it, and fails if it is not $DBR_EXPECT_BACKEND.
+ * "backend" test names it, and fails unless it is $DBR_EXPECT_BACKEND (which
+ * must be set).
  *
  * Needs dmabuf_revoke_exporter and dmabuf_revoke_importer loaded, the deny
  * and allow lists empty, no registration beyond the importer's own.
@@ -39,11 +40,11 @@ TEST(backend)
 	const char *want = getenv("DBR_EXPECT_BACKEND");
 	char b[64];
 
+	ASSERT_NE(NULL, want) TH_LOG("set DBR_EXPECT_BACKEND to the backend the suite loaded");
 	ASSERT_EQ(0, sysfs_get(HOOK "backend", b, sizeof(b)))
 		TH_LOG("no %sbackend: is dmabuf_revoke loaded?", HOOK);
 	ksft_print_msg("dmabuf_revoke backend: %s\n", b);
-	if (want)
-		EXPECT_STREQ(want, b);
+	EXPECT_STREQ(want, b);
 }
 
 /* The counters this table moves; every other one of them must stay. */

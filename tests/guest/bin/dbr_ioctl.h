@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -183,6 +185,45 @@ static inline int sysfs_set(const char *path, const char *val)
 	if (write(fd, *val ? val : "\n", *val ? strlen(val) : 1) < 0)
 		r = -errno;
 	close(fd);
+	return r;
+}
+
+/*
+ * What the kernel under test has, as conftest.sh found it when the modules
+ * were built (guest.sh copies its results): 1 if "conftest: NAME  yes".
+ */
+static inline int dbr_have(const char *name)
+{
+	char line[256], *p;
+	size_t n = strlen(name);
+	FILE *f = fopen("/tests/expected/conftest.txt", "re");
+	int yes = 0;
+
+	if (!f)
+		return 0;
+	while (!yes && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "conftest: ", 10) || strncmp(line + 10, name, n))
+			continue;
+		p = line + 10 + n;
+		if (*p != ' ' && *p != '\t')
+			continue;
+		p += strspn(p, " \t");
+		yes = !strncmp(p, "yes", 3);
+	}
+	fclose(f);
+	return yes;
+}
+
+/* A counter of /sys/kernel/dmabuf_revoke/counters/ into *v; 0 or -errno. */
+static inline int dbr_counter(const char *name, long long *v)
+{
+	char path[128], buf[32];
+	int r;
+
+	snprintf(path, sizeof(path), "/sys/kernel/dmabuf_revoke/counters/%s", name);
+	r = sysfs_get(path, buf, sizeof(buf));
+	if (!r)
+		*v = strtoll(buf, NULL, 10);
 	return r;
 }
 

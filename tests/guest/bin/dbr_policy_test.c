@@ -29,7 +29,6 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
 #define PARAMS "/sys/module/dmabuf_revoke/parameters/"
-#define COUNTERS "/sys/kernel/dmabuf_revoke/counters/"
 #define HOOK "/sys/kernel/dmabuf_revoke/hook/"
 
 /* How long the exporter waits for unmaps at revoke (dbr_scenario's). */
@@ -62,15 +61,12 @@ static const char *const ctr_name[NR_CTR] = {
 
 static int read_counters(long long *v)
 {
-	char path[128], buf[32];
 	int i, r;
 
 	for (i = 0; i < NR_CTR; i++) {
-		snprintf(path, sizeof(path), COUNTERS "%s", ctr_name[i]);
-		r = sysfs_get(path, buf, sizeof(buf));
+		r = dbr_counter(ctr_name[i], &v[i]);
 		if (r)
 			return r;
-		v[i] = strtoll(buf, NULL, 10);
 	}
 	return 0;
 }

@@ -323,8 +323,8 @@ static int vfio_export(struct vfio *v)
 
 static void watchdog(int sig)
 {
-	static const char msg[] = "# VFIO_DEVICE_RESET did not return within the "
-		"watchdog's bound (-w): hung reset, an importer still maps the BAR?\n";
+	static const char msg[] =
+		"# VFIO_DEVICE_RESET did not return within the watchdog's bound (-w): hung reset, an importer still maps the BAR?\n";
 
 	(void)sig;
 	/*
@@ -661,8 +661,8 @@ static void run_stress(struct __test_metadata *_metadata)
 	ksft_print_msg("checked %lld = allowed %lld + audited %lld + refused %lld + upstream %lld\n",
 		       c1[0] - c0[0], c1[1] - c0[1], c1[2] - c0[2], c1[3] - c0[3], c1[4] - c0[4]);
 	if (vfio_bdf) {
-		ksft_print_msg("vfio %s: %ld resets (longest %.2f s), %ld imports, %ld compliant maps, "
-			       "%ld compliant importers notified and unmapped\n", vfio_bdf,
+		ksft_print_msg("vfio %s: %ld resets (longest %.2f s), %ld imports, %ld compliant maps, %ld compliant importers notified and unmapped\n",
+			       vfio_bdf,
 			       atomic_load(&n_resets), max_reset, atomic_load(&n_vfio_imports),
 			       atomic_load(&n_vfio_maps), atomic_load(&n_vfio_checked));
 		if (atomic_load(&n_vfio_fail))
@@ -670,8 +670,7 @@ static void run_stress(struct __test_metadata *_metadata)
 				       atomic_load(&n_vfio_fail), vfio_fail_what);
 	}
 	if (modchaos) {
-		ksft_print_msg("importer module: %ld unloads (%ld while the workers ran), %ld reloads, "
-			       "%ld busy (EBUSY/EAGAIN), %ld importer-absent retries\n",
+		ksft_print_msg("importer module: %ld unloads (%ld while the workers ran), %ld reloads, %ld busy (EBUSY/EAGAIN), %ld importer-absent retries\n",
 			       atomic_load(&n_unloads), atomic_load(&n_unloads_busy),
 			       atomic_load(&n_reloads), atomic_load(&n_busy), atomic_load(&n_absent));
 		if (atomic_load(&n_modfail))
@@ -761,8 +760,8 @@ TEST_F_TIMEOUT(stress_vfio, resets, 660)
 	EXPECT_LT(0, R->resets) TH_LOG("no VFIO_DEVICE_RESET done");
 	EXPECT_LT(0, R->vfio_checked) TH_LOG("no compliant importer checked after a reset");
 	EXPECT_EQ(0, R->vfio_fail)
-		TH_LOG("each reset must return 0 within %d s, notify every importer and leave "
-		       "none mapped: %s", watchdog_s, vfio_fail_what);
+		TH_LOG("each reset must return 0 within %d s, notify every importer and leave none mapped: %s",
+		       watchdog_s, vfio_fail_what);
 }
 
 TEST_F_TIMEOUT(stress_vfio, compliant_maps, 660)
@@ -816,14 +815,29 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "+t:n:s:v:Mw:u")) != -1) {
 		switch (opt) {
-		case 't': nthreads = atoi(optarg); break;
-		case 'n': cycles = atol(optarg); break;
-		case 's': seconds = atol(optarg); break;
-		case 'v': vfio_bdf = optarg; break;
-		case 'M': vfio_maps = 1; break;
-		case 'w': watchdog_s = atoi(optarg); break;
-		case 'u': modchaos = 1; break;
-		default: goto usage;
+		case 't':
+			nthreads = atoi(optarg);
+			break;
+		case 'n':
+			cycles = atol(optarg);
+			break;
+		case 's':
+			seconds = atol(optarg);
+			break;
+		case 'v':
+			vfio_bdf = optarg;
+			break;
+		case 'M':
+			vfio_maps = 1;
+			break;
+		case 'w':
+			watchdog_s = atoi(optarg);
+			break;
+		case 'u':
+			modchaos = 1;
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if ((optind < argc && strcmp(argv[optind - 1], "--")) || argc - optind > 56 ||

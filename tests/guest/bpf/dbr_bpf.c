@@ -120,10 +120,17 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "+exa")) != -1) {
 		switch (c) {
-		case 'e': want[DBR_BPF_FENTRY_DYN] = any = 1; break;
-		case 'x': want[DBR_BPF_FEXIT_DYN] = any = 1; break;
-		case 'a': want[DBR_BPF_FEXIT_ATT] = any = 1; break;
-		default: return usage();
+		case 'e':
+			want[DBR_BPF_FENTRY_DYN] = any = 1;
+			break;
+		case 'x':
+			want[DBR_BPF_FEXIT_DYN] = any = 1;
+			break;
+		case 'a':
+			want[DBR_BPF_FEXIT_ATT] = any = 1;
+			break;
+		default:
+			return usage();
 		}
 	}
 	if (!any || optind >= argc)

@@ -170,10 +170,6 @@ queue_install_guests() {
 	dkms_kernels=
 	if stage deb "$TOP/scripts/deb.sh"; then
 		result ok "deb: dpkg-buildpackage builds dmabuf-revoke-dkms and dmabuf-revokectl"
-		rc=0
-		"$TOP/tests/dkms/conf-test.sh" >"$BUILD/results/dkms-conf.tap" 2>&1 || rc=$?
-		cat "$BUILD/results/dkms-conf.tap"
-		tap_count dkms-conf "$BUILD/results/dkms-conf.tap" "$rc"
 		# One flow per kernel: the by-hand DKMS flow on 6.1 (bookworm), apt +
 		# dh-dkms on 7.0 (trixie). Naming kernels in DMABUF_REVOKE_DKMS_KERNELS
 		# runs both flows on each of them.
@@ -221,6 +217,18 @@ queue_install_guests
 for k in $ordered; do
 	case $k in *-debug) ;; *) test_kernel "$k" ;; esac
 done
+
+# dkms.conf as dkms evaluates it, for every stock kernel of the run (all
+# fetched by now: test_kernel fetched each).
+stock=
+for k in $kernels; do
+	case $k in *-debug) ;; *) stock="$stock $k" ;; esac
+done
+rc=0
+# shellcheck disable=SC2086 # the kernels are words
+"$TOP/tests/dkms/conf-test.sh" $stock >"$BUILD/results/dkms-conf.tap" 2>&1 || rc=$?
+cat "$BUILD/results/dkms-conf.tap"
+tap_count dkms-conf "$BUILD/results/dkms-conf.tap" "$rc"
 
 # Debug kernels still being built from source join last, after the DKMS
 # guests were queued (those would otherwise wait for the compile).

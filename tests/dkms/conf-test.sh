@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Host checks of dkms.conf and the packages (TAP): the version is single-
-# sourced, dkms.conf evaluated as dkms evaluates it for each matrix kernel
-# (sourced as bash with kernelver, kernel_source_dir, dkms_tree, module,
+# conf-test.sh [KERNEL...]: host checks of dkms.conf and the packages
+# (TAP): the version is single-sourced, dkms.conf evaluated as dkms
+# evaluates it for each kernel named (default: the matrix's stock kernels;
+# sourced as bash with kernelver, kernel_source_dir, dkms_tree, module,
 # module_version set) lists the livepatch module exactly where the kernel
 # has CONFIG_LIVEPATCH and CONFIG_VFIO_PCI_DMABUF, MAKE names that kernel's
 # headers, and the package ships this dkms.conf. Boot integration: the
@@ -32,10 +33,19 @@ evaluate() {	# evaluate KDIR: "<module names> | <MAKE[0]>" as dkms would see the
 		echo "${BUILT_MODULE_NAME[*]} | ${MAKE[0]} | ${#DEST_MODULE_LOCATION[@]}"
 	)
 }
-for kr in "$CACHE"/kernels/*/; do
-	k=$(basename "$kr")
-	kd=$(kdir "$k" 2>/dev/null) || continue
-	[ -f "$kd/.config" ] || continue
+# Each kernel must be fetched already: one whose headers are missing fails,
+# so a run never checks fewer kernels than it was asked to.
+if [ $# -eq 0 ]; then
+	for k in $DEFAULT_KERNELS; do
+		case $k in *-debug) ;; *) set -- "$@" "$k" ;; esac
+	done
+fi
+for k in "$@"; do
+	kd=$(kdir "$k" 2>/dev/null)
+	if [ -z "$kd" ] || [ ! -f "$kd/.config" ]; then
+		nok "dkms conf $k: headers not in the cache (scripts/kernels.sh fetch $k)"
+		continue
+	fi
 	lp=no
 	kconfig_y "$kd" CONFIG_LIVEPATCH && kconfig_y "$kd" CONFIG_VFIO_PCI_DMABUF && lp=yes
 	out=$(evaluate "$kd")

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dbr_scenario: drive one exporter/importer scenario in the guest and print
- * what happened as key=value lines for the shell suites to assert on.
+ * dbr_scenario: drive one exporter/importer scenario in the guest, for the
+ * shell suites that need an attach as an action between their own steps.
+ * Needs dmabuf_revoke_exporter and dmabuf_revoke_importer loaded.
  *
- *   dbr_scenario run MODE [--unguarded|--hooked] [--nopin] [--nomap]
- *	create a buffer, import it in MODE, revoke it, look, restore, look;
- *	--hooked: the exporter neither checks nor tracks it (like vfio-pci)
- *   dbr_scenario vgem [--unguarded]
- *	import a buffer into vgem with DRM_IOCTL_PRIME_FD_TO_HANDLE
+ *   dbr_scenario attach MODE [--unguarded|--hooked] [--nopin] [--nomap]
+ *		[--revoke-wait MS] --expect ERRNAME|0 [--stale N]
+ *	create a buffer and import it in MODE. Refused: nothing may be left
+ *	attached. Accepted: mapped (unless --nomap), revoke it (--stale: the
+ *	exporter must find N mappings stale), restore, release. Exit 0 iff
+ *	all of that held, 1 otherwise ("got X, want Y" on stderr).
+ *   dbr_scenario run MODE [the same flags, no --expect/--stale]
+ *	the same scenario, printed as key=value lines (for the demo and the
+ *	suites not converted yet); exit 0 whatever happened.
  *   dbr_scenario register MODE CAP | unregister MODE
- *	(un)register the importer's ops for MODE with the registry
+ *	(un)register the importer's ops for MODE; exit 0 iff that worked.
  *
- * MODE: legacy | stub | nocb | compliant. Exit 0 if the scenario could be
- * driven (whatever its outcome), 2 on a usage or setup error.
+ * --unguarded: the exporter does not check at attach; --hooked: nor does it
+ * track the buffer (like vfio-pci). MODE: legacy | stub | nocb | compliant.
+ * Exit 2 on a usage or setup error.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -26,15 +31,15 @@
 #include <unistd.h>
 
 #include "dbr_ioctl.h"
-#include "dbr_vgem.h"
 #include "dbr_util.h"
 #include "dbr_imp_print.h"
 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: dbr_scenario run MODE [--unguarded|--hooked] [--nopin] [--nomap] [--revoke-wait MS]\n"
-		"       dbr_scenario vgem [--unguarded]\n"
+		"usage: dbr_scenario attach MODE [--unguarded|--hooked] [--nopin] [--nomap]\n"
+		"                           [--revoke-wait MS] --expect ERRNAME|0 [--stale N]\n"
+		"       dbr_scenario run MODE [--unguarded|--hooked] [--nopin] [--nomap] [--revoke-wait MS]\n"
 		"       dbr_scenario register MODE CAP | unregister MODE\n"
 		"MODE: legacy | stub | nocb | compliant; CAP: 1 revocable, 0 not\n");
 	return 2;
@@ -50,41 +55,102 @@ static int parse_mode(const char *s)
 	return -1;
 }
 
-static int open_dev(const char *path)
+/* "0" or an errno name ("EOPNOTSUPP"): the errno, or -1. */
+static int parse_errno(const char *s)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int e;
 
-	if (fd < 0) {
-		fprintf(stderr, "dbr_scenario: open %s: %s\n", path, strerror(errno));
-		exit(2);
-	}
-	return fd;
+	for (e = 0; e < 256 && strcmp(s, "?"); e++)
+		if (!strcmp(s, ename(e)))
+			return e;
+	return -1;
 }
 
-/* unguarded: 1 no check at attach, 2 nor tracking calls either */
-static int create_buf(int exp, int unguarded, int nopin)
+/* A whole decimal number, or -1. */
+static long parse_num(const char *s)
 {
-	struct dbr_exp_create c = { .size = 4 * 4096 };
+	char *end;
+	long v;
 
-	if (!unguarded)
-		c.flags |= DBR_EXP_GUARDED;
-	if (unguarded == 2)
-		c.flags |= DBR_EXP_UNTRACKED;
-	if (!nopin)
-		c.flags |= DBR_EXP_PIN_CAPABLE;
-	if (ioctl(exp, DBR_EXP_CREATE, &c)) {
-		fprintf(stderr, "dbr_scenario: create: %s\n", strerror(errno));
-		exit(2);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return *s && !*end && !errno && v >= 0 ? v : -1;
+}
+
+struct opts {
+	int mode;
+	int unguarded;		/* 1 no check at attach, 2 nor tracking calls */
+	int nopin, nomap;
+	long revoke_ms;
+	int expect;		/* attach: the errno wanted, -1 unset */
+	long stale;		/* attach: stale mappings wanted, -1 unchecked */
+};
+
+/* MODE and flags into @o; 0, or -1 on a usage error. */
+static int parse_opts(int argc, char **argv, int checks, struct opts *o)
+{
+	int i;
+
+	*o = (struct opts){ .revoke_ms = 300, .expect = -1, .stale = -1 };
+	if (argc < 1 || (o->mode = parse_mode(argv[0])) < 0)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--unguarded"))
+			o->unguarded = 1;
+		else if (!strcmp(a, "--hooked"))
+			o->unguarded = 2;
+		else if (!strcmp(a, "--nopin"))
+			o->nopin = 1;
+		else if (!strcmp(a, "--nomap"))
+			o->nomap = 1;
+		else if (!strcmp(a, "--revoke-wait") && v && (o->revoke_ms = parse_num(v)) >= 0)
+			/* how long the exporter waits for unmaps (its timeout_ms) */
+			i++;
+		else if (checks && !strcmp(a, "--expect") && v && (o->expect = parse_errno(v)) >= 0)
+			i++;
+		else if (checks && !strcmp(a, "--stale") && v && (o->stale = parse_num(v)) >= 0)
+			i++;
+		else
+			return -1;
 	}
-	return c.fd;
+	if (checks && (o->expect < 0 || (o->stale >= 0 && o->expect)))
+		return -1;
+	return 0;
+}
+
+/* The test devices and a new buffer as @o asks, or exit 2. */
+static int setup(const struct opts *o, int *exp, int *imp)
+{
+	uint32_t flags = 0;
+	int buf;
+
+	*exp = dbr_open(DBR_EXP_DEV);
+	if (*exp < 0)
+		die("open %s: %s", DBR_EXP_DEV, strerror(-*exp));
+	*imp = dbr_open(DBR_IMP_DEV);
+	if (*imp < 0)
+		die("open %s: %s", DBR_IMP_DEV, strerror(-*imp));
+	if (!o->unguarded)
+		flags |= DBR_EXP_GUARDED;
+	if (o->unguarded == 2)
+		flags |= DBR_EXP_UNTRACKED;
+	if (!o->nopin)
+		flags |= DBR_EXP_PIN_CAPABLE;
+	buf = dbr_create(*exp, 4 * 4096, flags);
+	if (buf < 0)
+		die("create: %s", strerror(-buf));
+	return buf;
 }
 
 static void print_exp(int exp, int buf, const char *pfx)
 {
-	struct dbr_exp_status st = { .fd = buf };
+	struct dbr_exp_status st;
+	int r = dbr_exp_status(exp, buf, &st);
 
-	if (ioctl(exp, DBR_EXP_STATUS, &st)) {
-		printf("%s_status=%s\n", pfx, ename(errno));
+	if (r) {
+		printf("%s_status=%s\n", pfx, ename(-r));
 		return;
 	}
 	printf("%s_revoked=%u\n%s_attach=%u\n%s_mapped=%u\n%s_revokes=%u\n%s_stale=%u\n",
@@ -94,121 +160,123 @@ static void print_exp(int exp, int buf, const char *pfx)
 
 static int run(int argc, char **argv)
 {
-	int unguarded = 0, nopin = 0, nomap = 0, mode, exp, imp, buf, i;
-	struct dbr_imp_import in = { 0 };
-	struct dbr_exp_revoke rv = { .timeout_ms = 300 };
+	struct dbr_exp_revoke rv;
+	struct opts o;
+	int exp, imp, buf, r;
+	uint32_t id;
 
-	if (argc < 1 || (mode = parse_mode(argv[0])) < 0)
+	if (parse_opts(argc, argv, 0, &o))
 		return usage();
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--unguarded"))
-			unguarded = 1;
-		else if (!strcmp(argv[i], "--hooked"))
-			unguarded = 2;
-		else if (!strcmp(argv[i], "--nopin"))
-			nopin = 1;
-		else if (!strcmp(argv[i], "--nomap"))
-			nomap = 1;
-		else if (!strcmp(argv[i], "--revoke-wait") && i + 1 < argc)
-			/* how long the exporter waits for unmaps (its timeout_ms) */
-			rv.timeout_ms = strtoul(argv[++i], NULL, 10);
-		else
-			return usage();
-	}
-	exp = open_dev(DBR_EXP_DEV);
-	imp = open_dev(DBR_IMP_DEV);
-	buf = create_buf(exp, unguarded, nopin);
-
-	in.fd = buf;
-	in.mode = mode;
-	in.flags = nomap ? DBR_IMP_NO_MAP : 0;
-	if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
-		printf("attach_err=%s\n", ename(errno));
+	buf = setup(&o, &exp, &imp);
+	r = dbr_import(imp, buf, o.mode, o.nomap ? DBR_IMP_NO_MAP : 0, &id);
+	printf("attach_err=%s\n", ename(-r));
+	if (r) {
 		/* What a refused importer left on the buffer: nothing, we hope. */
 		print_exp(exp, buf, "refused");
 		return 0;
 	}
-	printf("attach_err=0\n");
-	print_imp(imp, in.id, "before");
-
-	rv.fd = buf;
-	if (ioctl(exp, DBR_EXP_REVOKE, &rv)) {
-		printf("revoke_err=%s\n", ename(errno));
+	print_imp(imp, id, "before");
+	r = dbr_revoke(exp, buf, o.revoke_ms, &rv);
+	if (r) {
+		printf("revoke_err=%s\n", ename(-r));
 		return 0;
 	}
 	printf("revoke_stale=%u\nrevoke_notified=%u\n", rv.stale, rv.notified);
-	print_imp(imp, in.id, "revoked");
+	print_imp(imp, id, "revoked");
 	print_exp(exp, buf, "exp");
-
 	/* A compliant importer maps again only when the buffer is live. */
-	printf("remap_revoked=%s\n",
-	       ename(ioctl(imp, DBR_IMP_REMAP, &in.id) ? errno : 0));
-	if (ioctl(exp, DBR_EXP_RESTORE, &buf))
-		printf("restore_err=%s\n", ename(errno));
-	printf("remap_restored=%s\n",
-	       ename(ioctl(imp, DBR_IMP_REMAP, &in.id) ? errno : 0));
-	print_imp(imp, in.id, "restored");
-	printf("release=%s\n", ename(ioctl(imp, DBR_IMP_RELEASE, &in.id) ? errno : 0));
+	printf("remap_revoked=%s\n", ename(-dbr_remap(imp, id)));
+	r = dbr_restore(exp, buf);
+	if (r)
+		printf("restore_err=%s\n", ename(-r));
+	printf("remap_restored=%s\n", ename(-dbr_remap(imp, id)));
+	print_imp(imp, id, "restored");
+	printf("release=%s\n", ename(-dbr_release(imp, id)));
 	return 0;
 }
 
-/* The vgem DRM device, by driver name (not by card number). */
-static int vgem(int argc, char **argv)
+/* One expectation: 0 if @got is @want, else 1 and why on stderr. */
+static int want(const char *mode, const char *what, const char *got, const char *want)
 {
-	int unguarded = argc > 0 && !strcmp(argv[0], "--unguarded");
-	struct drm_prime_handle_min ph = { 0 };
-	int exp, drm;
-
-	if (argc > 1 || (argc == 1 && !unguarded))
-		return usage();
-	exp = open_dev(DBR_EXP_DEV);
-	drm = open_vgem();
-	if (drm < 0) {
-		fprintf(stderr, "dbr_scenario: no vgem device in /dev/dri\n");
-		return 2;
-	}
-	ph.fd = create_buf(exp, unguarded, 0);
-	if (ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE_MIN, &ph)) {
-		printf("attach_err=%s\n", ename(errno));
+	if (!strcmp(got, want))
 		return 0;
-	}
-	printf("attach_err=0\n");
-	{
-		struct drm_gem_close_min gc = { .handle = ph.handle };
+	fprintf(stderr, "dbr_scenario: attach %s: %s: got %s, want %s\n", mode, what, got, want);
+	return 1;
+}
 
-		printf("gem_close=%s\n",
-		       ename(ioctl(drm, DRM_IOCTL_GEM_CLOSE_MIN, &gc) ? errno : 0));
+static int want_u(const char *mode, const char *what, unsigned long got, unsigned long w)
+{
+	char g[24], s[24];
+
+	snprintf(g, sizeof(g), "%lu", got);
+	snprintf(s, sizeof(s), "%lu", w);
+	return want(mode, what, g, s);
+}
+
+static int attach(int argc, char **argv)
+{
+	struct dbr_exp_revoke rv;
+	struct dbr_exp_status es;
+	struct dbr_imp_status st;
+	int exp, imp, buf, r, bad;
+	const char *m;
+	struct opts o;
+	uint32_t id;
+
+	if (parse_opts(argc, argv, 1, &o))
+		return usage();
+	m = dbr_mode_name[o.mode];
+	buf = setup(&o, &exp, &imp);
+	r = dbr_import(imp, buf, o.mode, o.nomap ? DBR_IMP_NO_MAP : 0, &id);
+	bad = want(m, "attach", ename(-r), ename(o.expect));
+	if (r) {
+		/* What a refused importer left on the buffer: nothing. */
+		r = dbr_exp_status(exp, buf, &es);
+		if (r)
+			return want(m, "exporter status", ename(-r), "0");
+		bad |= want_u(m, "attachments left after the refusal", es.nr_attach, 0);
+		return bad | want_u(m, "mappings left after the refusal", es.nr_mapped, 0);
 	}
-	return 0;
+	if (!o.nomap) {
+		r = dbr_imp_status(imp, id, &st);
+		bad |= want(m, "importer status", ename(-r), "0");
+		if (!r)
+			bad |= want_u(m, "mapped after the import", st.mapped, 1);
+	}
+	r = dbr_revoke(exp, buf, o.revoke_ms, &rv);
+	bad |= want(m, "revoke", ename(-r), "0");
+	if (!r && o.stale >= 0)
+		bad |= want_u(m, "stale mappings at the revoke", rv.stale, o.stale);
+	bad |= want(m, "restore", ename(-dbr_restore(exp, buf)), "0");
+	return bad | want(m, "release", ename(-dbr_release(imp, id)), "0");
 }
 
 static int reg(int argc, char **argv, int on)
 {
-	unsigned long cap = 0;
-	int imp, mode;
-	char *end;
+	int imp, mode, r;
+	long cap = 0;
 
-	if (argc != (on ? 2 : 1) || (mode = parse_mode(argv[0])) < 0)
+	if (argc != (on ? 2 : 1) || (mode = parse_mode(argv[0])) < 0 ||
+	    (on && (cap = parse_num(argv[1])) < 0))
 		return usage();
-	if (on) {
-		cap = strtoul(argv[1], &end, 10);
-		if (*end)
-			return usage();
-	}
-	imp = open_dev(DBR_IMP_DEV);
-	printf("register_err=%s\n",
-	       ename(-(on ? dbr_register(imp, mode, cap) : dbr_unregister(imp, mode))));
-	return 0;
+	imp = dbr_open(DBR_IMP_DEV);
+	if (imp < 0)
+		die("open %s: %s", DBR_IMP_DEV, strerror(-imp));
+	r = on ? dbr_register(imp, mode, cap) : dbr_unregister(imp, mode);
+	if (r)
+		fprintf(stderr, "dbr_scenario: %sregister %s: %s\n", on ? "" : "un", argv[0],
+			ename(-r));
+	return !!r;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage();
+	if (!strcmp(argv[1], "attach"))
+		return attach(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "run"))
 		return run(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "vgem"))
-		return vgem(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "register"))
 		return reg(argc - 2, argv + 2, 1);
 	if (!strcmp(argv[1], "unregister"))

@@ -12,7 +12,7 @@
 #    not claim to be armed, and arms again once the livepatch is gone.
 # A redirect the kernel loses would leave the shim waiting forever for the
 # redirected call at unload: every shim load and unload here is bounded.
-# shellcheck disable=SC2154 # B_*, S_*: set by kv from key=value output
+# shellcheck disable=SC2154 # B_*: set by kv from dbr_bpf's key=value output
 . /tests/ktap.sh
 . /tests/helpers.sh
 # run.sh prints a suite's output when it ends: mirror results and
@@ -63,8 +63,16 @@ shim_load() { bounded 60 sh -c 'modprobe dmabuf_revoke canary_ms=0 && modprobe d
 # The state as one word, for key=value output.
 state_word() { cat $H/state 2>/dev/null | tr -c 'A-Za-z0-9_:.\n-' _; }
 rd() { cat "$1" 2>/dev/null || echo 0; }
-# A non-revocable import through dma_buf_dynamic_attach(): a stub under strict.
-strict_stub() { setpol strict; dbr_scenario run stub --unguarded --nomap; setpol enforce; }
+# strict_stub ERRNAME|0: a non-revocable import through
+# dma_buf_dynamic_attach() (a stub under strict); 0 iff its attach outcome
+# is ERRNAME (dbr_scenario's exit status).
+strict_stub() {
+	setpol strict
+	dbr_scenario attach stub --unguarded --nomap --expect "$1"
+	_rc=$?
+	setpol enforce
+	return $_rc
+}
 # Who sits on the attach entry points (kprobes list, ftrace's view), as
 # diagnostics on stderr.
 sites() {
@@ -107,16 +115,16 @@ check_eq "shim armed" "$(cat $H/state)" "$ARMED"
 if [ -r /sys/kernel/btf/vmlinux ]; then
 	bpf=1
 	snap
-	kv B dbr_bpf -e -- sh -c '. /tmp/74-lib.sh; strict_stub'
+	kv B dbr_bpf -e -- sh -c '. /tmp/74-lib.sh; strict_stub EOPNOTSUPP'
 	check_eq "fentry attaches beside the armed kprobe" "$B_bpf_load" 0
-	check_eq "fentry: the refusal reaches the caller, counted" \
-		"$B_attach_err/$(moved)" "EOPNOTSUPP/yy"
+	check_eq "fentry: the refusal reaches the caller (strict_stub exit), counted" \
+		"$B_bpf_cmd_rc/$(moved)" "0/yy"
 	check "fentry ran" ge1 "$B_bpf_fentry_dyn_runs"
 
 	snap
-	kv B dbr_bpf -e -x -- sh -c '. /tmp/74-lib.sh; sites "shim, then fentry+fexit"; strict_stub'
+	kv B dbr_bpf -e -x -- sh -c '. /tmp/74-lib.sh; sites "shim, then fentry+fexit"; strict_stub EOPNOTSUPP'
 	check_eq "fentry+fexit attach beside the armed kprobe" "$B_bpf_load" 0
-	check_eq "fexit: the refusal reaches the caller (strict: stub)" "$B_attach_err" EOPNOTSUPP
+	check_eq "fexit: the refusal reaches the caller (strict: stub; strict_stub exit)" "$B_bpf_cmd_rc" 0
 	check_eq "fexit: hook hits and attach_refused move" "$(moved)" yy
 	check "fentry and fexit both ran" sh -c "[ '${B_bpf_fentry_dyn_runs:-0}' -ge 1 ] && [ '${B_bpf_fexit_dyn_runs:-0}' -ge 1 ]"
 	ktap_diag "fexit saw: last=${B_bpf_fexit_dyn_last:-none} (${B_bpf_fexit_dyn_last_err:-none}), eopnotsupp=${B_bpf_fexit_dyn_eopnotsupp:-0} ok=${B_bpf_fexit_dyn_ok:-0}"
@@ -124,16 +132,16 @@ if [ -r /sys/kernel/btf/vmlinux ]; then
 		"${B_bpf_fexit_dyn_last:-none}/${B_bpf_fexit_dyn_eopnotsupp:-0}" "$ERR_EOPNOTSUPP/1"
 
 	snap
-	kv B dbr_bpf -x -a -- dbr_scenario run legacy --unguarded --nomap
+	kv B dbr_bpf -x -a -- dbr_scenario attach legacy --unguarded --nomap --expect EOPNOTSUPP
 	check_eq "fexit on both attach entry points: a legacy import is refused (enforce), counted" \
-		"$B_bpf_load/$B_attach_err/$(moved)" "0/EOPNOTSUPP/yy"
+		"$B_bpf_load/$B_bpf_cmd_rc/$(moved)" "0/0/yy"
 	check_eq "fexit/dma_buf_attach ran and saw ERR_PTR(-EOPNOTSUPP)" \
 		"$(( ${B_bpf_fexit_att_runs:-0} >= 1 ))/${B_bpf_fexit_att_last:-none}" "1/$ERR_EOPNOTSUPP"
 
 	snap
-	kv B dbr_bpf -e -x -- dbr_scenario run compliant --unguarded --nomap
+	kv B dbr_bpf -e -x -- dbr_scenario attach compliant --unguarded --nomap --expect 0
 	check_eq "fexit: an accepted import still attaches, nothing refused" \
-		"$B_bpf_load/$B_attach_err/$(moved)" "0/0/yn"
+		"$B_bpf_load/$B_bpf_cmd_rc/$(moved)" "0/0/yn"
 	check_eq "fexit saw the attachment returned" \
 		"${B_bpf_fexit_dyn_ok:-0}/${B_bpf_fexit_dyn_err:-none}/${B_bpf_fexit_dyn_last_err:-none}" "1/0/0"
 else
@@ -160,7 +168,8 @@ echo "state=$(state_word)"
 sites "fentry+fexit, then shim"
 if [ -d $H ]; then
 	echo +dmabuf_revoke_exporter >$P/exporters
-	strict_stub
+	strict_stub EOPNOTSUPP
+	echo "stub_rc=$?"
 fi
 EOF
 	if [ $STUCK = 0 ]; then
@@ -173,7 +182,7 @@ EOF
 		"${B_bpf_load:-none}/$B_load_rc/$B_state" "0/0/$ARMED"
 	check_eq "its self-test passed under the trampoline" \
 		"$(dmesg | tail -n +$((LOG1 + 1)) | grep -c 'dmabuf_revoke: hook self-test passed')" 1
-	check_eq "BPF first: the refusal reaches the caller" "$B_attach_err" EOPNOTSUPP
+	check_eq "BPF first: the refusal reaches the caller (strict_stub exit)" "${B_stub_rc:-none}" 0
 	ktap_diag "fexit saw: last=${B_bpf_fexit_dyn_last:-none} (${B_bpf_fexit_dyn_last_err:-none}), eopnotsupp=${B_bpf_fexit_dyn_eopnotsupp:-0} ok=${B_bpf_fexit_dyn_ok:-0}"
 	# The self-test's refused attaches (dma_buf_dynamic_attach, and
 	# dma_buf_attach where it goes through it) and the stub's.
@@ -220,8 +229,9 @@ if [ -d /sys/kernel/livepatch ] && modinfo $LPM >/dev/null 2>&1; then
 			sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -q \"ftrace handler for function 'dma_buf_dynamic_attach' (-16)\""
 		check_eq "hook/state still $ARMED" "$(cat $H/state 2>/dev/null)" "$ARMED"
 		snap
-		kv S strict_stub
-		check_eq "a refusal still reaches the caller, counted" "$S_attach_err/$(moved)" "EOPNOTSUPP/yy"
+		strict_stub EOPNOTSUPP
+		rc=$?
+		check_eq "a refusal still reaches the caller (strict_stub exit), counted" "$rc/$(moved)" "0/yy"
 	else
 		# Before v6.12 the probes are int3s past the ftrace site (see
 		# src/hook_kprobe.c): nothing conflicts, the livepatch loads and
@@ -234,9 +244,10 @@ if [ -d /sys/kernel/livepatch ] && modinfo $LPM >/dev/null 2>&1; then
 		check "the log says enforcement is lost" \
 			sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -q 'dmabuf_revoke: enforcement lost: probe on dma_buf_dynamic_attach did not fire'"
 		snap
-		kv S strict_stub
-		check_eq "the bypass is what the state says: nothing refused, nothing counted" \
-			"$S_attach_err/$(moved)" "0/nn"
+		strict_stub 0
+		rc=$?
+		check_eq "the bypass is what the state says: nothing refused (strict_stub exit), nothing counted" \
+			"$rc/$(moved)" "0/nn"
 	fi
 
 	if [ -e $LP ]; then
@@ -266,9 +277,10 @@ if [ -d /sys/kernel/livepatch ] && modinfo $LPM >/dev/null 2>&1; then
 		sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -qE 'dmabuf_revoke: (register_kprobe\(dma_buf_dynamic_attach\) failed|hook self-test failed)'"
 	c0=$(rd /sys/module/$LPM/parameters/calls)
 	snap
-	kv S strict_stub
-	check_eq "the livepatch serves attaches; the failed hook refuses nothing" \
-		"$S_attach_err/$(($(rd /sys/module/$LPM/parameters/calls) - c0))/$(moved)" "0/1/nn"
+	strict_stub 0
+	rc=$?
+	check_eq "the livepatch serves attaches; the failed hook refuses nothing (strict_stub exit)" \
+		"$rc/$(($(rd /sys/module/$LPM/parameters/calls) - c0))/$(moved)" "0/1/nn"
 	echo 0 >$LP/enabled 2>/dev/null
 	check "livepatch disables, its directory goes (60s at most), rmmod" lp_out
 	LOG0=$(dmesg | wc -l)
@@ -277,8 +289,9 @@ if [ -d /sys/kernel/livepatch ] && modinfo $LPM >/dev/null 2>&1; then
 	check_eq "livepatch gone: the reloaded shim arms, self-test passed" \
 		"$(cat $H/state 2>/dev/null)/$(newlog | grep -c 'dmabuf_revoke: hook self-test passed')" "$ARMED/1"
 	snap
-	kv S strict_stub
-	check_eq "and refuses again, counted" "$S_attach_err/$(moved)" "EOPNOTSUPP/yy"
+	strict_stub EOPNOTSUPP
+	rc=$?
+	check_eq "and refuses again (strict_stub exit), counted" "$rc/$(moved)" "0/yy"
 else
 	for t in "shim armed first: livepatch refused" "log says why" "hook/state still armed" \
 		"refusal still reaches the caller" "shim unloads" "livepatch alone loads" \

@@ -28,9 +28,10 @@ wait_learned() {
 	[ "$(cnt learned)" -ge "$1" ]
 }
 # learn_stub: a stub maps, the buffer is revoked; the exporter waits 600 ms
-# for the unmap that never comes; the watchdog names it after 150 ms.
-learn_stub() { scen stub --revoke-wait 600; }
-attach() { dbr_scenario run "$@" --nomap | sed -n 's/^attach_err=//p'; }
+# for the unmap that never comes (stale); the watchdog names it after 150 ms.
+learn_stub() { dbr_scenario attach stub --revoke-wait 600 --expect 0 --stale 1; }
+# attach MODE [--unguarded] --expect ERRNAME|0: an attach-only import.
+attach() { dbr_scenario attach "$@" --nomap; }
 invariant() {
 	[ "$(cnt attach_checked)" = $(($(cnt attach_allowed) + $(cnt attach_audited) + $(cnt attach_refused) + $(cnt attach_upstream))) ]
 }
@@ -58,8 +59,7 @@ setpol enforce
 # --- learn=off: the watchdog names the stub, nothing is learned ----------------
 echo off >$P/learn
 n0=$(cnt stale_named) l0=$(cnt learned)
-learn_stub
-check_eq "off: the stub stays mapped through the revoke" "${S_attach_err:-unset}/${S_revoke_stale:-}" 0/1
+check "off: the stub stays mapped through the revoke" learn_stub
 check_eq "off: the watchdog named it" "$(($(cnt stale_named) - n0))" 1
 sleep 0.3
 check "off: nothing learned (set empty, counter still)" \
@@ -68,7 +68,7 @@ check "off: nothing learned (set empty, counter still)" \
 # --- learn=audit: learned, attaches only audited ------------------------------
 echo audit >$P/learn
 mark
-learn_stub
+learn_stub || ktap_diag "learn_stub: exit $?"
 check "audit: the stub is learned after the watchdog names it" wait_learned $((l0 + 1))
 check_eq "audit: sysfs learned lists it" "$(cat $P/learned)" "$STUB"
 check "audit: the log says it was learned and what it means" \
@@ -78,33 +78,34 @@ check "audit: debugfs learned shows it" grep -qxF "learned $STUB" $D/learned
 check "CLI status shows learn and the set" \
 	sh -c "$CLI status >/tmp/learn.st; grep -q '^  learn  *audit\$' /tmp/learn.st && grep -q '^  learned  *dbr_imp_stub_cb' /tmp/learn.st"
 a0=$(cnt attach_audited) r0=$(cnt attach_refused) k0=$(cnt attach_learned)
-check_eq "audit + enforce: the stub's next attach is allowed" "$(attach stub)" 0
+check "audit + enforce: the stub's next attach is allowed" attach stub --expect 0
 check_eq "and audited as learned (audited +1, learned attaches +1, refused +0)" \
 	"$(($(cnt attach_audited) - a0))/$(($(cnt attach_learned) - k0))/$(($(cnt attach_refused) - r0))" 1/1/0
 check "and logged as would deny (learned)" \
 	logged "dmabuf_revoke: audit: would deny (learned): revocable importer on dmabuf_revoke_importer (callback dbr_imp_stub_cb \[dmabuf_revoke_importer\], seen ignoring a revoke)"
-check_eq "a second revoke does not learn it twice" "$(learn_stub; sleep 0.3; cnt learned)" $((l0 + 1))
+check_eq "a second revoke does not learn it twice" "$(learn_stub && sleep 0.3 && cnt learned)" $((l0 + 1))
 
 # --- learn=deny + enforce: refused ------------------------------------------
 echo deny >$P/learn
 mark
 r0=$(cnt attach_refused) k0=$(cnt attach_learned)
-check_eq "deny + enforce: the stub's next attach is refused" "$(attach stub)" EOPNOTSUPP
+check "deny + enforce: the stub's next attach is refused" attach stub --expect EOPNOTSUPP
 check_eq "counted as a refusal and as learned" \
 	"$(($(cnt attach_refused) - r0))/$(($(cnt attach_learned) - k0))" 1/1
 check "logged as denied (learned)" \
 	logged "dmabuf_revoke: denied (learned): revocable importer on dmabuf_revoke_importer (callback dbr_imp_stub_cb \[dmabuf_revoke_importer\]"
-check_eq "deny + enforce: a compliant importer is still allowed" "$(attach compliant)" 0
+check "deny + enforce: a compliant importer is still allowed" attach compliant --expect 0
 # Through the hook (the exporter does not call the registry): per-exporter
 # enforce under a global audit.
 setpol audit
 echo +dmabuf_revoke_exporter:enforce >$P/exporters
 hook_snap
-check_eq "hook, exporter:enforce under global audit: learned stub refused" "$(attach stub --unguarded)" EOPNOTSUPP
+check "hook, exporter:enforce under global audit: learned stub refused" \
+	attach stub --unguarded --expect EOPNOTSUPP
 check_eq "by the hook" "$(hook_moved)" "hits=1 refused=1 upstream=0"
-check_eq "hook: compliant allowed" "$(attach compliant --unguarded)" 0
+check "hook: compliant allowed" attach compliant --unguarded --expect 0
 echo "$exp0" >$P/exporters
-check_eq "deny + global audit: only audited" "$(attach stub)" 0
+check "deny + global audit: only audited" attach stub --expect 0
 setpol enforce
 check "the counter invariant holds (checked = allowed + audited + refused + upstream)" invariant
 
@@ -113,18 +114,18 @@ mark
 check "CLI learned clear" $CLI learned clear
 check_eq "the set is empty (sysfs, CLI)" "$(cat $P/learned)/$($CLI learned list)" /
 check "and the log says so" logged "dmabuf_revoke: learned: set cleared"
-check_eq "after clear the stub attaches again (deny + enforce)" "$(attach stub)" 0
+check "after clear the stub attaches again (deny + enforce)" attach stub --expect 0
 
 # --- the importer module unloading drops what was learned about it -----------
-learn_stub
+learn_stub || ktap_diag "learn_stub: exit $?"
 check "learned again" wait_learned $((l0 + 2))
-check_eq "deny: refused again" "$(attach stub)" EOPNOTSUPP
+check "deny: refused again" attach stub --expect EOPNOTSUPP
 mark
 modprobe -r dmabuf_revoke_importer
 check_eq "importer unloaded: its entry is gone" "$(cat $P/learned)" ""
 check "and the log says so" logged "dmabuf_revoke: dmabuf_revoke_importer unloading: dropped what was learned about it"
 modprobe dmabuf_revoke_importer
-check_eq "reloaded: the stub attaches (deny + enforce)" "$(attach stub)" 0
+check "reloaded: the stub attaches (deny + enforce)" attach stub --expect 0
 check "the counter invariant still holds" invariant
 
 # --- restore ---------------------------------------------------------------

@@ -5,14 +5,16 @@
  * Needs dmabuf_revoke_exporter and dmabuf_revoke_importer loaded.
  *
  *   dbr_scenario attach MODE [--unguarded|--hooked] [--nopin] [--nomap]
- *		[--revoke-wait MS] --expect ERRNAME|0 [--stale N]
+ *		[--revoke-wait MS] --expect ERRNAME|0 [--stale N] [--notified N]
  *	create a buffer and import it in MODE. Refused: nothing may be left
- *	attached. Accepted: mapped (unless --nomap), revoke it (--stale: the
- *	exporter must find N mappings stale), restore, release. Exit 0 iff
- *	all of that held, 1 otherwise ("got X, want Y" on stderr).
- *   dbr_scenario run MODE [the same flags, no --expect/--stale]
- *	the same scenario, printed as key=value lines (for the demo and the
- *	suites not converted yet); exit 0 whatever happened.
+ *	attached. Accepted: mapped (unless --nomap), revoke it (the exporter
+ *	must find N mappings stale, --stale, and notify N importers,
+ *	--notified), restore, release. Exit 0 iff all of that held, 1
+ *	otherwise ("got X, want Y" on stderr).
+ *   dbr_scenario run MODE [the same flags, no --expect/--stale/--notified]
+ *	the same scenario, printed as key=value lines for make demo's table
+ *	(tests/demo), which shows rather than asserts; exit 0 whatever
+ *	happened.
  *   dbr_scenario register MODE CAP | unregister MODE
  *	(un)register the importer's ops for MODE; exit 0 iff that worked.
  *
@@ -38,7 +40,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: dbr_scenario attach MODE [--unguarded|--hooked] [--nopin] [--nomap]\n"
-		"                           [--revoke-wait MS] --expect ERRNAME|0 [--stale N]\n"
+		"                           [--revoke-wait MS] --expect ERRNAME|0 [--stale N] [--notified N]\n"
 		"       dbr_scenario run MODE [--unguarded|--hooked] [--nopin] [--nomap] [--revoke-wait MS]\n"
 		"       dbr_scenario register MODE CAP | unregister MODE\n"
 		"MODE: legacy | stub | nocb | compliant; CAP: 1 revocable, 0 not\n");
@@ -84,6 +86,7 @@ struct opts {
 	long revoke_ms;
 	int expect;		/* attach: the errno wanted, -1 unset */
 	long stale;		/* attach: stale mappings wanted, -1 unchecked */
+	long notified;		/* attach: importers notified wanted, -1 unchecked */
 };
 
 /* MODE and flags into @o; 0, or -1 on a usage error. */
@@ -91,11 +94,13 @@ static int parse_opts(int argc, char **argv, int checks, struct opts *o)
 {
 	int i;
 
-	*o = (struct opts){ .revoke_ms = 300, .expect = -1, .stale = -1 };
-	if (argc < 1 || (o->mode = parse_mode(argv[0])) < 0)
+	*o = (struct opts){ .revoke_ms = 300, .expect = -1, .stale = -1, .notified = -1 };
+	o->mode = argc < 1 ? -1 : parse_mode(argv[0]);
+	if (o->mode < 0)
 		return -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		long *num = NULL;
 
 		if (!strcmp(a, "--unguarded"))
 			o->unguarded = 1;
@@ -105,17 +110,26 @@ static int parse_opts(int argc, char **argv, int checks, struct opts *o)
 			o->nopin = 1;
 		else if (!strcmp(a, "--nomap"))
 			o->nomap = 1;
-		else if (!strcmp(a, "--revoke-wait") && v && (o->revoke_ms = parse_num(v)) >= 0)
+		else if (!strcmp(a, "--revoke-wait"))
 			/* how long the exporter waits for unmaps (its timeout_ms) */
-			i++;
-		else if (checks && !strcmp(a, "--expect") && v && (o->expect = parse_errno(v)) >= 0)
-			i++;
-		else if (checks && !strcmp(a, "--stale") && v && (o->stale = parse_num(v)) >= 0)
-			i++;
+			num = &o->revoke_ms;
+		else if (checks && !strcmp(a, "--stale"))
+			num = &o->stale;
+		else if (checks && !strcmp(a, "--notified"))
+			num = &o->notified;
+		else if (checks && !strcmp(a, "--expect") && v && parse_errno(v) >= 0)
+			o->expect = parse_errno(argv[++i]);
 		else
 			return -1;
+		if (num) {
+			*num = v ? parse_num(v) : -1;
+			if (*num < 0)
+				return -1;
+			i++;
+		}
 	}
-	if (checks && (o->expect < 0 || (o->stale >= 0 && o->expect)))
+	/* Only an accepted import is revoked: --stale and --notified need 0. */
+	if (checks && (o->expect < 0 || ((o->stale >= 0 || o->notified >= 0) && o->expect)))
 		return -1;
 	return 0;
 }
@@ -247,6 +261,8 @@ static int attach(int argc, char **argv)
 	bad |= want(m, "revoke", ename(-r), "0");
 	if (!r && o.stale >= 0)
 		bad |= want_u(m, "stale mappings at the revoke", rv.stale, o.stale);
+	if (!r && o.notified >= 0)
+		bad |= want_u(m, "importers notified at the revoke", rv.notified, o.notified);
 	bad |= want(m, "restore", ename(-dbr_restore(exp, buf)), "0");
 	return bad | want(m, "release", ename(-dbr_release(imp, id)), "0");
 }
@@ -256,8 +272,12 @@ static int reg(int argc, char **argv, int on)
 	int imp, mode, r;
 	long cap = 0;
 
-	if (argc != (on ? 2 : 1) || (mode = parse_mode(argv[0])) < 0 ||
-	    (on && (cap = parse_num(argv[1])) < 0))
+	if (argc != (on ? 2 : 1))
+		return usage();
+	mode = parse_mode(argv[0]);
+	if (on)
+		cap = parse_num(argv[1]);
+	if (mode < 0 || cap < 0)
 		return usage();
 	imp = dbr_open(DBR_IMP_DEV);
 	if (imp < 0)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
+# shellcheck disable=SC2154 # B_*: set by eval of dbr_vfio bind's key=value lines
 # Stress: 8 importer threads x 10,000 import/map/unmap/release cycles in
 # every mode on guarded and unguarded buffers, while buffers are revoked and
 # restored, policy, strict, deny, allow and exporters change underneath, and
@@ -93,8 +93,8 @@ setpol enforce
 echo "" >$P/deny
 echo "" >$P/allow
 echo vfio_pci_core >$P/exporters
-scen legacy --nomap
-check_eq "afterwards, enforce still refuses a legacy importer" "${S_attach_err:-unset}" EOPNOTSUPP
+check "afterwards, enforce still refuses a legacy importer" \
+	dbr_scenario attach legacy --nomap --expect EOPNOTSUPP
 if [ -n "$vopt" ]; then
 	dbr_vfio unbind >/dev/null
 	modprobe -r vfio-pci vfio_iommu_type1

@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # V_*, S_*, B_*, R_*: set by eval of a test program's key=value lines
+# shellcheck disable=SC2154 # V_*, B_*: set by eval of dbr_vfio's key=value lines
 # Unload in every order (issue 9 item 4). A holder process (dbr_vfio hold)
 # keeps live objects of every module: test-exporter buffers imported
 # compliant, stub (pinned) and legacy, all mapped, one also mmap()ed; and,
@@ -320,11 +320,9 @@ fi
 
 # --- everything loads again and works -----------------------------------------
 check "reload: everything loads again" load_all kprobe
-scen compliant
-check_eq "reload: enforce: compliant attaches, is revoked, released" \
-	"$S_attach_err/$S_revoke_notified/$S_release" 0/1/0
-scen legacy
-check_eq "reload: enforce: legacy refused" "$S_attach_err" EOPNOTSUPP
+check "reload: enforce: compliant attaches, is notified of the revoke, released" \
+	dbr_scenario attach compliant --expect 0 --notified 1 --stale 0
+check "reload: enforce: legacy refused" dbr_scenario attach legacy --expect EOPNOTSUPP
 if [ $VF = 1 ]; then
 	vrun legacy --revoke none
 	check_eq "reload: enforce: legacy refused on a vfio dma-buf" "$V_export_err/$V_attach_err" 0/EOPNOTSUPP

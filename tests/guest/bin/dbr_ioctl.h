@@ -227,4 +227,69 @@ static inline int dbr_counter(const char *name, long long *v)
 	return r;
 }
 
+/*
+ * The counters a test predicts (the shell's snap and delta_is): the attach
+ * verdicts and classes, revocations and stale mappings, read all at once.
+ */
+#define DBR_NR_CTRS 12
+
+struct dbr_ctrs {
+	long long v[DBR_NR_CTRS];
+};
+
+static inline const char *dbr_ctr_name(int i)
+{
+	static const char *const name[DBR_NR_CTRS] = {
+		"attach_checked", "attach_allowed", "attach_audited", "attach_refused",
+		"attach_upstream", "class_legacy", "class_no_callback", "class_denied",
+		"class_allowed", "class_revocable", "revocations", "stale_mappings",
+	};
+
+	return name[i];
+}
+
+/* Every counter of dbr_ctr_name() into *c; 0 or -errno. */
+static inline int dbr_ctrs_read(struct dbr_ctrs *c)
+{
+	int i, r = 0;
+
+	for (i = 0; i < DBR_NR_CTRS && !r; i++)
+		r = dbr_counter(dbr_ctr_name(i), &c->v[i]);
+	return r;
+}
+
+/*
+ * How many counters moved from @c0 otherwise than @want says ("name=n ...",
+ * n for each one named, 0 for the others), each named on stderr as a KTAP
+ * diagnostic; -1 if they cannot be read.
+ */
+static inline int dbr_ctrs_wrong(const struct dbr_ctrs *c0, const char *want)
+{
+	struct dbr_ctrs c1;
+	const char *name, *p;
+	long long w;
+	int i, bad = 0;
+	size_t n;
+
+	if (dbr_ctrs_read(&c1))
+		return -1;
+	for (i = 0; i < DBR_NR_CTRS; i++) {
+		name = dbr_ctr_name(i);
+		n = strlen(name);
+		w = 0;
+		for (p = strstr(want, name); p; p = strstr(p + n, name)) {
+			if ((p == want || p[-1] == ' ') && p[n] == '=') {
+				w = strtoll(p + n + 1, NULL, 10);
+				break;
+			}
+		}
+		if (c1.v[i] - c0->v[i] == w)
+			continue;
+		fprintf(stderr, "# counter %s moved by %lld, want %lld\n", name,
+			c1.v[i] - c0->v[i], w);
+		bad++;
+	}
+	return bad;
+}
+
 #endif /* DBR_IOCTL_H */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # R_*, V_*, B_*: set by eval of a test program's key=value lines
+# shellcheck disable=SC2154 # V_*, B_*: set by eval of dbr_vfio's key=value lines
 # The real RDMA pinned importer (issue 10 item 6): the kernel's own
 # ib_umem_dmabuf_get_pinned() and, where it exists,
 # ib_umem_dmabuf_get_pinned_revocable_and_lock(), called by the guest-only
@@ -15,11 +15,12 @@
 #     from 7.1 without a callback (seen on 7.2, 7.3, in ib_core): class no-callback.
 #     Either way refused under enforce on a guarded test-exporter buffer
 #     (EOPNOTSUPP from the import), audited under audit, allowed under
-#     off, where an exporter's revoke leaves it mapped (the hole);
+#     off; where accepted, an exporter's revoke leaves it mapped (the hole);
 #   - the revocable pinned import (ib_umem_dmabuf_attach_pinned_revocable_ops,
 #     callback ib_umem_dmabuf_revoke_locked: Debian 6.12.118, 7.2, 7.3; not
-#     6.1 or 7.0.13) is class revocable and accepted under enforce, and an
-#     exporter's revoke unmaps and unpins it;
+#     6.1 or 7.0.13) is class revocable and accepted under every policy,
+#     and an exporter's revoke unmaps and unpins it;
+#   (on test-exporter buffers: dbr_rdma's harness variants, policy x import);
 #   - on a vfio-pci buffer (7.0+): the pinned import is refused, by the
 #     shim's hook on 7.0 (the stub), by vfio-pci itself from 7.2
 #     (dma_buf_attach_revocable(); the hook counts it "upstream"); the
@@ -27,7 +28,7 @@
 #     revokes it (7.2, 7.3).
 . /tests/ktap.sh
 . /tests/helpers.sh
-PLAN=29
+PLAN=10
 NORDMA="RDMA user memory (CONFIG_INFINIBAND, CONFIG_INFINIBAND_USER_MEM; the debug kernel has no CONFIG_NET)"
 NOREVOCABLE="no ib_umem_dmabuf_get_pinned_revocable_and_lock(), RDMA's revocable pinned import (Debian has it in 6.12.118, 7.2 and 7.3)"
 NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
@@ -38,17 +39,9 @@ if ! find "/lib/modules/$(uname -r)" -name 'dmabuf_revoke_rdma.ko*' | grep -q .;
 	ktap_done
 fi
 
-# The class of RDMA's plain pinned import: the stub callback while a
-# callback is mandatory (move_notify, up to 7.0), none from 7.1.
-if have HAVE_DMA_BUF_INVALIDATE_MAPPINGS_OP; then
-	PCLASS=no-callback PCOUNT=class_no_callback RMOD=ib_core
-	PREASON='importer ops without a revocation callback, callback -'
-	PCACHE='class=no-callback callback=- '
-else
-	PCLASS=denied PCOUNT=class_denied RMOD=ib_uverbs
-	PREASON="built-in deny entry (RDMA pinned importer stub), callback ib_umem_dmabuf_unsupported_move_notify \\[$RMOD\\]"
-	PCACHE="class=denied callback=ib_umem_dmabuf_unsupported_move_notify \\[$RMOD\\] "
-fi
+# ib_uverbs holds the pinned import while a callback is mandatory (the stub
+# ib_umem_dmabuf_unsupported_move_notify, up to 7.0), ib_core from 7.1.
+if have HAVE_DMA_BUF_INVALIDATE_MAPPINGS_OP; then RMOD=ib_core; else RMOD=ib_uverbs; fi
 REVOCABLE=0
 have HAVE_IB_UMEM_DMABUF_GET_PINNED_REVOCABLE_AND_LOCK && REVOCABLE=1
 
@@ -57,83 +50,11 @@ modprobe dmabuf_revoke_rdma
 check "modprobe dmabuf_revoke_rdma ($RMOD holds the pinned import)" \
 	sh -c "[ -d /sys/module/dmabuf_revoke_rdma ] && [ -d /sys/module/$RMOD ]"
 echo off >"$P/learn"
-LOG0=$(dmesg | wc -l)
-# newlog PATTERN: a kernel log line of this suite matches PATTERN.
-newlog() { dmesg | tail -n +$((LOG0 + 1)) | grep -q "$1"; }
-# cached PATTERN: the registry caches an importer matching PATTERN.
-cached() { grep -q "$1" "$D/registry"; }
 
-# shellcheck disable=SC2034 # read by snap and delta_is (helpers.sh)
-COUNTERS="attach_checked attach_allowed attach_audited attach_refused attach_upstream class_legacy class_no_callback class_denied class_allowed class_revocable"
-# snap, delta_is: helpers.sh, over $COUNTERS.
-rdma() { kv R dbr_rdma "$@"; }
-
-# --- enforce: the plain pinned import is refused ----------------------------
-setpol enforce
-snap
-rdma exp pinned
-ktap_diag "enforce, pinned import of a guarded test-exporter buffer: ${R_import_err:-?} ($PCLASS)"
-check_eq "enforce: pinned import of a guarded buffer fails with EOPNOTSUPP" "${R_import_err:-?}" EOPNOTSUPP
-delta_is "enforce: counted as a refused $PCLASS importer" \
-	"attach_checked=1 attach_refused=1 $PCOUNT=1"
-check "enforce: the refusal is logged: $PCLASS, naming the callback" \
-	newlog "dmabuf_revoke: refused: $PCLASS importer on dmabuf_revoke_rdma ($PREASON) attaching to a dmabuf_revoke_exporter buffer"
-check "enforce: the registry caches ib_umem_dmabuf_attach_pinned_ops [$RMOD] as $PCLASS" \
-	cached "^cached ib_umem_dmabuf_attach_pinned_ops \\[$RMOD\\] $PCACHE"
-check_eq "enforce: the exporter holds nothing of the refused import" \
-	"${R_exp_attach:-?}/${R_final_exp_attach:-?}" 0/0
-
-# --- enforce: the revocable pinned import is accepted and revoked -----------
-if [ $REVOCABLE = 1 ]; then
-	snap
-	rdma exp revocable --revoke
-	ktap_diag "enforce, revocable: import ${R_import_err:-?}, revoke notified=${R_revoke_notified:-?} stale=${R_revoke_stale:-?}, after: mapped=${R_after_mapped:-?} revokes=${R_after_revokes:-?} revoked=${R_after_revoked:-?}"
-	check_eq "enforce: revocable pinned import accepted" "${R_import_err:-?}" 0
-	delta_is "enforce: counted as an allowed revocable importer" \
-		"attach_checked=1 attach_allowed=1 class_revocable=1"
-	check "enforce: the registry caches its ops as revocable (callback ib_umem_dmabuf_revoke_locked)" \
-		cached "^cached ib_umem_dmabuf_attach_pinned_revocable_ops \\[$RMOD\\] class=revocable callback=ib_umem_dmabuf_revoke_locked \\[$RMOD\\] "
-	check_eq "enforce: imported pinned and mapped (importer; exporter attach/mapped/pinned)" \
-		"${R_before_mapped:-?}/${R_before_pinned:-?} ${R_exp_attach:-?}/${R_exp_mapped:-?}/${R_exp_pinned:-?}" "1/1 1/1/1"
-	check_eq "enforce: the exporter's revoke reaches it and nothing stays mapped (notified/stale)" \
-		"${R_revoke_err:-?} ${R_revoke_notified:-?}/${R_revoke_stale:-?}" "0 1/0"
-	check_eq "enforce: it revoked itself: revoke callback, revoked, unmapped, unpinned (exporter mapped/pinned)" \
-		"${R_after_revokes:-?}/${R_after_revoked:-?}/${R_after_mapped:-?}/${R_after_pinned:-?} ${R_after_exp_mapped:-?}/${R_after_exp_pinned:-?}" \
-		"1/1/0/0 0/0"
-	check_eq "enforce: released, the exporter has no attachment left" \
-		"${R_release_err:-?}/${R_final_exp_attach:-?}" 0/0
-else
-	ktap_skip_n 7 "enforce: revocable pinned import" "$NOREVOCABLE"
-fi
-
-# --- audit: the plain pinned import passes, logged --------------------------
-setpol audit
-snap
-rdma exp pinned
-check_eq "audit: pinned import accepted, released" "${R_import_err:-?}/${R_release_err:-?}" 0/0
-delta_is "audit: counted as an audited $PCLASS importer" \
-	"attach_checked=1 attach_audited=1 $PCOUNT=1"
-check "audit: logged, naming the callback" \
-	newlog "dmabuf_revoke: audit: $PCLASS importer on dmabuf_revoke_rdma ($PREASON) attaching to a dmabuf_revoke_exporter buffer"
-
-# --- off: allowed, and a revoke leaves it mapped (the hole) ------------------
-setpol off
-snap
-rdma exp pinned --revoke
-ktap_diag "off, pinned: import ${R_import_err:-?}, revoke notified=${R_revoke_notified:-?} stale=${R_revoke_stale:-?}, after: mapped=${R_after_mapped:-?} pinned=${R_after_pinned:-?}"
-check_eq "off: pinned import accepted" "${R_import_err:-?}" 0
-delta_is "off: counted as an allowed $PCLASS importer" \
-	"attach_checked=1 attach_allowed=1 $PCOUNT=1"
-if [ $PCLASS = denied ]; then
-	check "off: the revoke called the stub, which only warned" \
-		sh -c "[ '${R_revoke_notified:-?}' = 1 ] && dmesg | tail -n +$((LOG0 + 1)) | grep -q 'Invalidate callback should not be called when memory is pinned'"
-else
-	check_eq "off: the revoke reached no callback (it has none)" "${R_revoke_notified:-?}" 0
-fi
-check_eq "off: HAZARD: the pinned import stays mapped and pinned after the revoke (stale; importer; exporter)" \
-	"${R_revoke_stale:-?} ${R_after_mapped:-?}/${R_after_pinned:-?} ${R_after_exp_mapped:-?}" "1 1/1 1"
-check_eq "off: released, the exporter has no attachment left" \
-	"${R_release_err:-?}/${R_final_exp_attach:-?}" 0/0
+# --- test-exporter buffers: policy x pinned/revocable import ----------------
+# (dbr_rdma's variants set the policy and put it back; the per-kernel
+# class, callback and log line are decided there from the conftest results.)
+ktap_harness "RDMA import of a guarded test-exporter buffer, policy x import" dbr_rdma
 
 # --- a vfio-pci buffer (BAR0 of the edu device) -----------------------------
 if have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then

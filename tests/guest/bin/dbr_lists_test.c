@@ -93,54 +93,6 @@ static int setpol(const char *pol)
 	       sysfs_set(PARAMS "policy", strict ? "enforce" : pol);
 }
 
-/* The counters the shim's decisions move; deltas name only these. */
-static const char *const ctr[] = {
-	"attach_checked", "attach_allowed", "attach_audited", "attach_refused",
-	"attach_upstream", "class_legacy", "class_no_callback", "class_denied",
-	"class_allowed", "class_revocable", "revocations", "stale_mappings",
-};
-#define NR_CTRS (sizeof(ctr) / sizeof(ctr[0]))
-
-struct snap {
-	long long v[NR_CTRS];
-};
-
-static int snap_take(struct snap *s)
-{
-	unsigned int i;
-	int r = 0;
-
-	for (i = 0; i < NR_CTRS && !r; i++)
-		r = dbr_counter(ctr[i], &s->v[i]);
-	return r;
-}
-
-/*
- * The counters since @s0 moved as @want says ("attach_checked=1 ..."),
- * every other one of ctr[] not at all: 0, or how many did otherwise.
- */
-static int moved_as(struct __test_metadata *_metadata, const struct snap *s0, const char *want)
-{
-	struct snap s1;
-	unsigned int i;
-	int bad = 0;
-
-	if (snap_take(&s1))
-		return -1;
-	for (i = 0; i < NR_CTRS; i++) {
-		const char *p = strstr(want, ctr[i]);
-		long long w = 0;
-
-		if (p && p[strlen(ctr[i])] == '=')
-			w = strtoll(p + strlen(ctr[i]) + 1, NULL, 10);
-		if (s1.v[i] - s0->v[i] == w)
-			continue;
-		TH_LOG("counter %s moved by %lld, want %lld", ctr[i], s1.v[i] - s0->v[i], w);
-		bad++;
-	}
-	return bad;
-}
-
 /*
  * One import of a new guarded, pin-capable buffer in @mode (mapped), as the
  * shell's scenarios did: accepted, it is revoked (nothing unmaps a stub in
@@ -254,13 +206,13 @@ FIXTURE_TEARDOWN(lists)
 
 TEST_F(lists, deny_callback)
 {
-	struct snap s0;
+	struct dbr_ctrs s0;
 
 	ASSERT_EQ(0, list_edit("deny", '+', self->cb)) TH_LOG("deny-list the stub's callback");
-	ASSERT_EQ(0, snap_take(&s0));
+	ASSERT_EQ(0, dbr_ctrs_read(&s0));
 	EXPECT_EQ(-EOPNOTSUPP, attach(_metadata, self->exp, self->imp, DBR_IMP_STUB))
 		TH_LOG("enforce: deny-listed stub refused");
-	EXPECT_EQ(0, moved_as(_metadata, &s0, "attach_checked=1 attach_refused=1 class_denied=1"))
+	EXPECT_EQ(0, dbr_ctrs_wrong(&s0, "attach_checked=1 attach_refused=1 class_denied=1"))
 		TH_LOG("deny-listed stub counted as denied and refused");
 	ASSERT_EQ(0, list_edit("deny", '-', self->cb));
 	EXPECT_EQ(0, attach(_metadata, self->exp, self->imp, DBR_IMP_STUB))
@@ -270,15 +222,14 @@ TEST_F(lists, deny_callback)
 
 TEST_F(lists, deny_audit)
 {
-	struct snap s0;
+	struct dbr_ctrs s0;
 
 	ASSERT_EQ(0, list_edit("deny", '+', self->cb));
 	ASSERT_EQ(0, setpol("audit"));
-	ASSERT_EQ(0, snap_take(&s0));
+	ASSERT_EQ(0, dbr_ctrs_read(&s0));
 	EXPECT_EQ(0, attach(_metadata, self->exp, self->imp, DBR_IMP_STUB))
 		TH_LOG("audit: deny-listed stub attaches");
-	EXPECT_EQ(0, moved_as(_metadata, &s0,
-			      "attach_checked=1 attach_audited=1 class_denied=1 revocations=1 stale_mappings=1"))
+	EXPECT_EQ(0, dbr_ctrs_wrong(&s0, "attach_checked=1 attach_audited=1 class_denied=1 revocations=1 stale_mappings=1"))
 		TH_LOG("audit: deny-listed stub audited");
 }
 
@@ -330,7 +281,7 @@ static int registered(const char *cap)
 
 TEST_F(lists, registration)
 {
-	struct snap s0;
+	struct dbr_ctrs s0;
 
 	EXPECT_TRUE(registered("revocable")) TH_LOG("compliant ops are registered at load");
 	ASSERT_EQ(0, setpol("strict"));
@@ -342,10 +293,10 @@ TEST_F(lists, registration)
 	ASSERT_EQ(0, dbr_register(self->imp, DBR_IMP_STUB, 0))
 		TH_LOG("register stub as not revocable");
 	EXPECT_TRUE(registered("not-revocable")) TH_LOG("the registry says so");
-	ASSERT_EQ(0, snap_take(&s0));
+	ASSERT_EQ(0, dbr_ctrs_read(&s0));
 	EXPECT_EQ(-EOPNOTSUPP, attach(_metadata, self->exp, self->imp, DBR_IMP_STUB))
 		TH_LOG("enforce: registered-not-revocable stub refused");
-	EXPECT_EQ(0, moved_as(_metadata, &s0, "attach_checked=1 attach_refused=1 class_denied=1"))
+	EXPECT_EQ(0, dbr_ctrs_wrong(&s0, "attach_checked=1 attach_refused=1 class_denied=1"))
 		TH_LOG("counted as denied");
 	ASSERT_EQ(0, dbr_unregister(self->imp, DBR_IMP_STUB)) TH_LOG("unregister");
 	self->registered = 0;

@@ -130,7 +130,7 @@ static void status(const char *pfx, unsigned int id)
 		printf("%s_status=%s\n", pfx, ename(err));
 		return;
 	}
-	for (tok = strtok_r(res, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+	for (tok = strtok_r(res, "\n ", &save); tok; tok = strtok_r(NULL, "\n ", &save))
 		printf("%s_%s\n", pfx, tok);
 }
 
@@ -195,7 +195,7 @@ static int rdma_status(unsigned int id, struct rdma_st *st)
 	st->mapped = st->pinned = st->revokes = st->revoked = -1;
 	if (err)
 		return -err;
-	for (tok = strtok_r(res, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+	for (tok = strtok_r(res, "\n ", &save); tok; tok = strtok_r(NULL, "\n ", &save)) {
 		if (!strncmp(tok, "exp=", 4))
 			copy(st->exp, sizeof(st->exp), tok + 4);
 		else if (!strncmp(tok, "dev=", 4))

@@ -56,26 +56,6 @@
 #define EXP_REFCNT "/sys/module/dmabuf_revoke_exporter/refcnt"
 #define HOOK_HITS "/sys/kernel/dmabuf_revoke/hook/hits"
 
-/* The counters a vivid QBUF may move; each test says which must. */
-static const char *const ctr_name[] = {
-	"attach_checked", "attach_allowed", "attach_audited", "attach_refused",
-	"attach_upstream", "class_legacy", "class_no_callback", "class_denied",
-	"class_allowed", "class_revocable",
-};
-#define NR_CTR ARRAY_SIZE(ctr_name)
-
-/* How far @name must move in @want ("name=n ..."): n, or 0 if not listed. */
-static long long want_of(const char *want, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p;
-
-	for (p = want; (p = strstr(p, name)); p += n)
-		if ((p == want || p[-1] == ' ') && p[n] == '=')
-			return atoll(p + n + 1);
-	return 0;
-}
-
 /* The vivid video capture node, by driver name (not by number). */
 static int open_vivid(char *name, size_t len)
 {
@@ -247,7 +227,7 @@ FIXTURE(vivid) {
 	unsigned int sizeimage;
 	char policy[32], strict[8], exporters[256];
 	int saved;
-	long long c0[NR_CTR];
+	struct dbr_ctrs c0;
 	char log[65536];
 };
 
@@ -388,24 +368,6 @@ static void one_frame(struct __test_metadata *_metadata, int vfd, const int *buf
 	EXPECT_EQ(0, dbr_ioctl(vfd, VIDIOC_STREAMOFF, &type)) TH_LOG("STREAMOFF");
 }
 
-/* The counters moved exactly as @want says ("name=n ..."), no other did. */
-static void counters_moved(struct __test_metadata *_metadata, const long long *c0,
-			   const char *want)
-{
-	unsigned int i, bad = 0;
-	long long v;
-
-	for (i = 0; i < NR_CTR; i++) {
-		ASSERT_EQ(0, dbr_counter(ctr_name[i], &v)) TH_LOG("counter %s", ctr_name[i]);
-		if (v - c0[i] == want_of(want, ctr_name[i]))
-			continue;
-		TH_LOG("counter %s moved by %lld, want %lld", ctr_name[i], v - c0[i],
-		       want_of(want, ctr_name[i]));
-		bad++;
-	}
-	EXPECT_EQ(0, bad) TH_LOG("counters moved by exactly \"%s\"", want);
-}
-
 /* Up to 10 s for a frame, on a slow TCG guest: more than the default 30 s. */
 TEST_F_TIMEOUT(vivid, qbuf, 90)
 {
@@ -424,8 +386,7 @@ TEST_F_TIMEOUT(vivid, qbuf, 90)
 		ASSERT_EQ(0, sysfs_get(HOOK_HITS, val, sizeof(val)));
 		hits0 = atoll(val);
 	}
-	for (i = 0; i < NR_CTR; i++)
-		ASSERT_EQ(0, dbr_counter(ctr_name[i], &self->c0[i]));
+	ASSERT_EQ(0, dbr_ctrs_read(&self->c0));
 	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END)) TH_LOG("/dev/kmsg: seek to its end");
 
 	/* vb2 attaches (dma_buf_attach()) and maps the dma-buf in QBUF. */
@@ -448,7 +409,8 @@ TEST_F_TIMEOUT(vivid, qbuf, 90)
 	}
 	EXPECT_EQ(0, attached) TH_LOG("nothing attached once the queue is freed");
 
-	counters_moved(_metadata, self->c0, variant->counters);
+	EXPECT_EQ(0, dbr_ctrs_wrong(&self->c0, variant->counters))
+		TH_LOG("counters moved by exactly \"%s\"", variant->counters);
 	kmsg_read(self->kmsg, self->log, sizeof(self->log));
 	if (variant->log) {
 		snprintf(re, sizeof(re),

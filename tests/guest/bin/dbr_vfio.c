@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dbr_vfio: drive a real vfio-pci dma-buf (v6.19+) in the guest and print
- * what happened as key=value lines for the shell suites to assert on.
+ * what happened as key=value lines for the shell suites to assert on
+ * (75, 76, 78, 82, 84; suite 70's assertions are in dbr_vfio_test). The
+ * vfio mechanics are dbr_vfio_lib.h's, shared with dbr_vfio_test.
  *
  *   dbr_vfio info [--bdf BDF]
  *	the device (default: the first QEMU edu, 1234:11e8): bdf=, group=,
@@ -92,15 +94,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/pci_regs.h>
-#include <linux/vfio.h>
-
-#include "dbr_ioctl.h"
-
-#include "dbr_vfio_uapi.h"
+#include "dbr_vfio_lib.h"
 #include "dbr_util.h"
 #include "dbr_imp_print.h"
-
 
 #define MODE_NONE DBR_IMP_MODES
 
@@ -127,17 +123,14 @@ static int parse_mode(const char *s)
 	return -1;
 }
 
-static int sysfs_write(const char *path, const char *val)
+static enum dbr_vfio_revoke parse_revoke(const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
+	unsigned int i;
 
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
+	for (i = 0; i < DBR_VFIO_REVOKES; i++)
+		if (!strcmp(s, dbr_vfio_revoke_name[i]))
+			break;
+	return (enum dbr_vfio_revoke)i;
 }
 
 /* The first edu device, or die. */
@@ -173,16 +166,16 @@ static int cmd_bind(const char *bdf)
 		return 0;
 	}
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", bdf);
-	ret = sysfs_write(path, "vfio-pci");
+	ret = sysfs_set(path, "vfio-pci");
 	if (ret)
 		die("write vfio-pci to %s: %s (is vfio-pci loaded?)", path, strerror(-ret));
 	if (driver[0]) {
 		snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", bdf);
-		ret = sysfs_write(path, bdf);
+		ret = sysfs_set(path, bdf);
 		if (ret)
 			die("unbind %s from %s: %s", bdf, driver, strerror(-ret));
 	}
-	ret = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	ret = sysfs_set("/sys/bus/pci/drivers_probe", bdf);
 	if (ret)
 		die("drivers_probe %s: %s (is vfio-pci loaded?)", bdf, strerror(-ret));
 	/* /dev/vfio/<group> comes from devtmpfs; give it a moment. */
@@ -209,163 +202,33 @@ static int cmd_unbind(const char *bdf)
 
 	if (dev_link(bdf, "driver", driver, sizeof(driver))[0]) {
 		snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", bdf);
-		ret = sysfs_write(path, bdf);
+		ret = sysfs_set(path, bdf);
 		if (ret)
 			die("unbind %s from %s: %s", bdf, driver, strerror(-ret));
 	}
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", bdf);
-	ret = sysfs_write(path, "\n");
+	ret = sysfs_set(path, "");
 	if (ret)
 		die("clear %s: %s", path, strerror(-ret));
 	print_dev(bdf);
 	return 0;
 }
 
-struct vfio {
-	int container, group, device;
-	char bdf[64], groupname[64];
-	uint64_t cfg_offset;		/* of the config region */
-	uint64_t bar0_size;
-};
-
-static void vfio_open(struct vfio *v)
+/* Open @v->bdf's container, group and device, or die. */
+static void vfio_open(struct dbr_vfio *v)
 {
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
-	char path[PATH_MAX], driver[64];
-	int api;
+	char why[256];
 
-	if (strcmp(dev_link(v->bdf, "driver", driver, sizeof(driver)), "vfio-pci"))
-		die("%s is bound to '%s', not vfio-pci (run dbr_vfio bind)", v->bdf, driver);
-	if (!dev_link(v->bdf, "iommu_group", v->groupname, sizeof(v->groupname))[0])
-		die("%s has no IOMMU group (intel_iommu=on?)", v->bdf);
-
-	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (v->container < 0)
-		die("open /dev/vfio/vfio: %s", strerror(errno));
-	api = ioctl(v->container, VFIO_GET_API_VERSION);
-	if (api != VFIO_API_VERSION)
-		die("VFIO API version %d, want %d", api, VFIO_API_VERSION);
-	if (ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) != 1)
-		die("VFIO_TYPE1_IOMMU not supported (vfio_iommu_type1 loaded?)");
-
-	snprintf(path, sizeof(path), "/dev/vfio/%s", v->groupname);
-	v->group = open(path, O_RDWR | O_CLOEXEC);
-	if (v->group < 0)
-		die("open %s: %s", path, strerror(errno));
-	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &gs))
-		die("VFIO_GROUP_GET_STATUS: %s", strerror(errno));
-	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
-		die("group %s is not viable (every device must be bound to vfio-pci)",
-		    v->groupname);
-	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container))
-		die("VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
-	if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU))
-		die("VFIO_SET_IOMMU(TYPE1): %s", strerror(errno));
-	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
-	if (v->device < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD(%s): %s", v->bdf, strerror(errno));
-
-	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
-	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		die("VFIO_DEVICE_GET_REGION_INFO(BAR0): %s", strerror(errno));
-	v->bar0_size = ri.size;
-	memset(&ri, 0, sizeof(ri));
-	ri.argsz = sizeof(ri);
-	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
-		die("VFIO_DEVICE_GET_REGION_INFO(config): %s", strerror(errno));
-	v->cfg_offset = ri.offset;
-}
-
-/* Export one page of BAR0: the dma-buf fd, or -errno. */
-static int vfio_export(struct vfio *v)
-{
-	if (v->bar0_size < (uint64_t)sysconf(_SC_PAGESIZE))
-		die("BAR0 of %s is %llu bytes, less than a page", v->bdf,
-		    (unsigned long long)v->bar0_size);
-	return dbr_vfio_export_bar0(v->device);
-}
-
-/* PCI_COMMAND through the config region. */
-static int cfg_command(struct vfio *v, int set_memory)
-{
-	uint16_t cmd;
-	off_t off = (off_t)(v->cfg_offset + PCI_COMMAND);
-
-	if (pread(v->device, &cmd, sizeof(cmd), off) != sizeof(cmd))
-		return errno ? errno : EIO;
-	if (set_memory)
-		cmd |= PCI_COMMAND_MEMORY;
-	else
-		cmd &= (uint16_t)~PCI_COMMAND_MEMORY;
-	if (pwrite(v->device, &cmd, sizeof(cmd), off) != sizeof(cmd))
-		return errno ? errno : EIO;
-	return 0;
+	if (dbr_vfio_open(v, why, sizeof(why)))
+		die("%s", why);
 }
 
 /* exp_name from the dma-buf's fdinfo. */
 static void print_exp_name(int buf)
 {
-	char path[64], line[256];
-	FILE *f;
+	char name[128];
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", buf);
-	f = fopen(path, "re");
-	if (!f) {
-		printf("exp_name=?\n");
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "exp_name:", 9)) {
-			char *p = line + 9;
-
-			p += strspn(p, " \t");
-			p[strcspn(p, "\n")] = '\0';
-			printf("exp_name=%s\n", p);
-			fclose(f);
-			return;
-		}
-	}
-	fclose(f);
-	printf("exp_name=?\n");
-}
-
-/*
- * The kernel's own count of attachments of @buf, from debugfs
- * dma_buf/bufinfo (matched by inode number); -1 if unavailable.
- */
-static int attachments(int buf)
-{
-	struct stat st;
-	char line[512];
-	int in = 0, n = -1;
-	FILE *f;
-
-	if (fstat(buf, &st))
-		return -1;
-	f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (in) {
-			if (sscanf(line, "Total %d devices attached", &n) == 1)
-				break;
-			continue;
-		}
-		/* size flags mode count exp_name ino name */
-		{
-			char *tok, *save = NULL;
-			int i = 0;
-
-			for (tok = strtok_r(line, "\t", &save); tok;
-			     tok = strtok_r(NULL, "\t", &save), i++)
-				if (i == 5 && strtoull(tok, NULL, 10) == st.st_ino)
-					in = 1;
-		}
-	}
-	fclose(f);
-	return n;
+	printf("exp_name=%s\n", dbr_buf_exp_name(buf, name, sizeof(name)) ? "?" : name);
 }
 
 /* The importer's device: a PCI device (BDF) or its own (NULL). */
@@ -377,33 +240,16 @@ static const char *imp_bdf;
  */
 static unsigned int import(int imp, int buf, int mode, const char *pfx)
 {
-	struct dbr_imp_import in = { .fd = buf, .mode = (__u32)mode,
-				     .flags = DBR_IMP_NO_MAP };
+	uint32_t id;
+	int r = dbr_vfio_import(imp, buf, (uint32_t)mode, imp_bdf, &id);
 
-	if (imp_bdf) {
-		unsigned int dom, bus, slot, fn;
-		char end;
-
-		if (sscanf(imp_bdf, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn, &end) != 4 ||
-		    bus > 0xff || slot > 0x1f || fn > 7)
-			die("cannot parse PCI address '%s' (want DDDD:BB:SS.F)", imp_bdf);
-		in.flags |= DBR_IMP_PCI_DEV;
-		in.pci_domain = dom;
-		in.pci_bus = (__u8)bus;
-		in.pci_devfn = (__u8)(slot << 3 | fn);
-	}
-
-	if (ioctl(imp, DBR_IMP_IMPORT, &in)) {
-		printf("%sattach_err=%s\n", pfx, ename(errno));
-		return 0;
-	}
-	printf("%sattach_err=0\n", pfx);
-	return in.id;
+	printf("%sattach_err=%s\n", pfx, ename(-r));
+	return r ? 0 : id;
 }
 
 static const char *map(int imp, unsigned int id)
 {
-	return ename(ioctl(imp, DBR_IMP_REMAP, &id) ? errno : 0);
+	return ename(-dbr_remap(imp, id));
 }
 
 static int run_sh(const char *cmd)
@@ -449,7 +295,7 @@ static long stale_named(void)
  * from here once the watchdog named it (or after @ms); the reset's errno,
  * or -1 if it was still blocked after 10 s more.
  */
-static int reset_held(struct vfio *v, int imp, unsigned int id, long ms)
+static int reset_held(struct dbr_vfio *v, int imp, unsigned int id, long ms)
 {
 	struct pollfd pfd = { .events = POLLIN };
 	long t0, n0 = stale_named(), named = -1;
@@ -508,11 +354,12 @@ static int reset_held(struct vfio *v, int imp, unsigned int id, long ms)
 
 static int cmd_run(int argc, char **argv, const char *bdf)
 {
-	const char *revoke = "reset", *exec_cmd = NULL, *then_cmd = NULL;
+	const char *exec_cmd = NULL, *then_cmd = NULL;
 	int mode, late = -1, nomap = 0, nopci = 0, imp = -1, buf, i, err;
+	enum dbr_vfio_revoke how = DBR_VFIO_RESET;
 	long hang = 0;
 	unsigned int id = 0;
-	struct vfio v = { 0 };
+	struct dbr_vfio v = { 0 };
 
 	if (argc < 1 || (mode = parse_mode(argv[0])) < 0)
 		return usage();
@@ -522,9 +369,8 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 		} else if (!strcmp(argv[i], "--nopci")) {
 			nopci = 1;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--revoke")) {
-			revoke = argv[++i];
-			if (strcmp(revoke, "reset") && strcmp(revoke, "command") &&
-			    strcmp(revoke, "close") && strcmp(revoke, "none"))
+			how = parse_revoke(argv[++i]);
+			if (how == DBR_VFIO_REVOKES)
 				return usage();
 		} else if (i + 1 < argc && !strcmp(argv[i], "--hang")) {
 			hang = strtol(argv[++i], NULL, 10);
@@ -548,7 +394,7 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	imp_bdf = nopci ? NULL : v.bdf;
 	printf("importer_dev=%s\n", imp_bdf ? imp_bdf : "misc");
 
-	buf = vfio_export(&v);
+	buf = dbr_vfio_export_bar0(v.device);
 	if (buf < 0) {
 		printf("export_err=%s\n", ename(-buf));
 		return 0;
@@ -569,41 +415,35 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 		id = import(imp, buf, mode, "");
 		if (!id)
 			return 0;
-		printf("attached=%d\n", attachments(buf));
+		printf("attached=%d\n", dbr_buf_attachments(buf));
 		if (!nomap)
 			printf("map_err=%s\n", map(imp, id));
 		print_imp(imp, id, "before");
 	} else {
-		printf("attached=%d\n", attachments(buf));
+		printf("attached=%d\n", dbr_buf_attachments(buf));
 	}
 
 	if (exec_cmd)
 		printf("exec_rc=%d\n", run_sh(exec_cmd));
 
-	printf("revoke=%s\n", revoke);
-	err = 0;
-	if (!strcmp(revoke, "reset") && hang && id) {
+	printf("revoke=%s\n", dbr_vfio_revoke_name[how]);
+	if (how == DBR_VFIO_RESET && hang && id) {
 		err = reset_held(&v, imp, id, hang);
 		id = 0;		/* released */
 		if (err < 0) {
 			printf("revoke_err=BLOCKED\n");
 			return 0;
 		}
-	} else if (!strcmp(revoke, "reset")) {
-		err = ioctl(v.device, VFIO_DEVICE_RESET) ? errno : 0;
-	} else if (!strcmp(revoke, "command")) {
-		err = cfg_command(&v, 0);
-	} else if (!strcmp(revoke, "close")) {
-		err = close(v.device) ? errno : 0;
-		v.device = -1;
+	} else {
+		err = -dbr_vfio_revoke(&v, how);
 	}
 	printf("revoke_err=%s\n", ename(err));
 	if (id)
 		print_imp(imp, id, "after");
-	printf("after_attached=%d\n", attachments(buf));
+	printf("after_attached=%d\n", dbr_buf_attachments(buf));
 
-	if (!strcmp(revoke, "command"))
-		printf("restore_err=%s\n", ename(cfg_command(&v, 1)));
+	if (how == DBR_VFIO_COMMAND)
+		printf("restore_err=%s\n", ename(-dbr_vfio_command(&v, 1)));
 	if (id && !nomap) {
 		printf("remap_err=%s\n", map(imp, id));
 		print_imp(imp, id, "restored");
@@ -625,8 +465,7 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	}
 
 	if (id)
-		printf("release_err=%s\n",
-		       ename(ioctl(imp, DBR_IMP_RELEASE, &id) ? errno : 0));
+		printf("release_err=%s\n", ename(-dbr_release(imp, id)));
 	return 0;
 }
 
@@ -638,7 +477,7 @@ struct hold {
 	const char *name[4];
 	unsigned char *map;		/* mmap of buf[0] */
 	size_t size;
-	struct vfio v;
+	struct dbr_vfio v;
 	int have_vfio;
 };
 
@@ -701,7 +540,7 @@ static void hold_state(struct hold *h)
 	if (h->map)
 		printf("mmap_ok=%d\n", hold_pattern_ok(h));
 	if (h->vbuf >= 0)
-		printf("vfio_attached=%d\n", attachments(h->vbuf));
+		printf("vfio_attached=%d\n", dbr_buf_attachments(h->vbuf));
 }
 
 static void hold_release(struct hold *h)
@@ -762,7 +601,7 @@ static int cmd_hold(int argc, char **argv, const char *bdf)
 	if (h.have_vfio) {
 		copy(h.v.bdf, sizeof(h.v.bdf), bdf);
 		vfio_open(&h.v);
-		h.vbuf = vfio_export(&h.v);
+		h.vbuf = dbr_vfio_export_bar0(h.v.device);
 		if (h.vbuf < 0) {
 			printf("vfio_export_err=%s\n", ename(-h.vbuf));
 			h.vbuf = -1;

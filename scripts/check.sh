@@ -50,9 +50,9 @@ host_tap harness "$TOP/tests/harness"
 # conftest.expected; fetch names a vanished package (tests/manifest).
 host_tap manifest "$TOP/tests/manifest"
 if stage checkpatch "$TOP/scripts/checkpatch.sh"; then
-	result ok "kernel sources are checkpatch --no-tree -f clean"
+	result ok "kernel sources and guest test programs are checkpatch --no-tree -f clean"
 else
-	result fail "kernel sources are checkpatch --no-tree -f clean"
+	result fail "kernel sources and guest test programs are checkpatch --no-tree -f clean"
 fi
 if stage shellcheck "$TOP/scripts/shellcheck.sh"; then
 	result ok "shell scripts are shellcheck clean (severity warning)"
@@ -287,6 +287,21 @@ if [ -n "$sb_kernel" ]; then
 	else
 		result fail "secureboot-$sb_kernel: the Secure Boot guest produced no counts"
 	fi
+fi
+# The guest tests README cites by name passed in this run (the whole
+# matrix only: a partial run lacks some kernel's tests).
+rdirs=() missing=
+for k in $DEFAULT_KERNELS; do
+	case " ${GUEST_KERNELS:-} " in *" $k "*) rdirs+=("$BUILD/results/$k") ;; *) missing="$missing $k" ;; esac
+done
+if [ -z "$missing" ]; then
+	rc=0
+	"$TOP/scripts/readme-tests.sh" "${rdirs[@]}" >"$BUILD/results/readme-tests.tap" 2>&1 || rc=$?
+	cat "$BUILD/results/readme-tests.tap"
+	tap_count readme-tests "$BUILD/results/readme-tests.tap" "$rc"
+else
+	SKIP=$((SKIP + 1))
+	echo "ok - README's cited guest tests # SKIP not the whole matrix (no$missing)"
 fi
 if [ -n "$bk" ] && grep -q '^CASE ' "$BUILD/bench/smoke-$bk.txt" 2>/dev/null &&
 	grep -q "^bench: $bk cycle-guarded ratio=" "$BUILD/bench/smoke-$bk.bench" 2>/dev/null; then

@@ -20,9 +20,9 @@ kv() {
 	_out=$("$@") || ktap_diag "$* failed: exit $?"
 	eval "$(echo "$_out" | sed -n "s/^\([a-z_]*\)=\([A-Za-z0-9_:.-]*\)\$/${_pfx}_\1=\2/p")"
 }
-# scen ARGS: a test-exporter scenario (S_*; 70, 76, 78 and the demo: the
-# other suites run dbr_scenario attach, which asserts and exits 1 if not);
-# vrun ARGS: a VFIO one (V_*).
+# scen ARGS: a test-exporter scenario for make demo's table (S_*; the suites
+# run dbr_scenario attach, which asserts and exits 1 if not); vrun ARGS: a
+# VFIO one (V_*: 72, 75, 78, 82 and 84 still assert on its keys).
 scen() { kv S dbr_scenario run "$@"; }
 vrun() { kv V dbr_vfio run "$@"; }
 

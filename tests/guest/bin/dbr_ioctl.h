@@ -21,6 +21,7 @@
 
 #define DBR_EXP_DEV "/dev/dmabuf_revoke_exporter"
 #define DBR_IMP_DEV "/dev/dmabuf_revoke_importer"
+#define DBR_PARAMS "/sys/module/dmabuf_revoke/parameters/"
 
 static const char *const dbr_mode_name[DBR_IMP_MODES] = {
 	"legacy", "stub", "nocb", "compliant",
@@ -290,6 +291,70 @@ static inline int dbr_ctrs_wrong(const struct dbr_ctrs *c0, const char *want)
 		bad++;
 	}
 	return bad;
+}
+
+/*
+ * The dmabuf_revoke knobs a test changes: dbr_knobs_save() reads them (names
+ * separated by spaces, policy first), dbr_knobs_restore() writes them back
+ * in reverse order, lists before the policy (a list entry may refuse to go
+ * under the policy it names). Restoring a set never saved does nothing.
+ */
+#define DBR_KNOBS_MAX 6
+
+struct dbr_knobs {
+	char name[DBR_KNOBS_MAX][24];
+	char val[DBR_KNOBS_MAX][512];
+	int n;
+};
+
+static inline int dbr_knob_path(char *path, size_t len, const char *name)
+{
+	return snprintf(path, len, DBR_PARAMS "%s", name);
+}
+
+/* 0, or -errno with nothing saved. */
+static inline int dbr_knobs_save(struct dbr_knobs *k, const char *names)
+{
+	char path[96];
+	size_t len;
+	int r;
+
+	k->n = 0;
+	for (names += strspn(names, " "); *names; names += strspn(names, " ")) {
+		len = strcspn(names, " ");
+		if (k->n == DBR_KNOBS_MAX || len >= sizeof(k->name[0])) {
+			k->n = 0;
+			return -EINVAL;
+		}
+		memcpy(k->name[k->n], names, len);
+		k->name[k->n][len] = 0;
+		names += len;
+		dbr_knob_path(path, sizeof(path), k->name[k->n]);
+		r = sysfs_get(path, k->val[k->n], sizeof(k->val[0]));
+		if (r) {
+			k->n = 0;
+			return r;
+		}
+		k->n++;
+	}
+	return 0;
+}
+
+/* 0, or the first -errno (every knob is still tried, each failure named). */
+static inline int dbr_knobs_restore(const struct dbr_knobs *k)
+{
+	char path[96];
+	int i, r, err = 0;
+
+	for (i = k->n - 1; i >= 0; i--) {
+		dbr_knob_path(path, sizeof(path), k->name[i]);
+		r = sysfs_set(path, k->val[i]);
+		if (r)
+			fprintf(stderr, "# restore %s=\"%s\": %s\n", k->name[i], k->val[i],
+				strerror(-r));
+		err = err ?: r;
+	}
+	return err;
 }
 
 #endif /* DBR_IOCTL_H */

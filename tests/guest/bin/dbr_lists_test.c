@@ -30,54 +30,17 @@
 /* EXPECT_EQ compares typeof(expected) with typeof(seen) as they are. */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
-#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
 #define REGISTRY "/sys/kernel/debug/dmabuf_revoke/registry"
 #define IMP_MOD "dmabuf_revoke_importer"
 
 /* How long the exporter waits for unmaps at revoke (dbr_scenario's). */
 #define REVOKE_MS 300
 
-/* The knobs a fixture may change, saved in setup and put back in teardown. */
-static const char *const knob[] = { "policy", "strict", "deny", "allow" };
-#define NR_KNOBS 4
-
-struct knobs {
-	char v[NR_KNOBS][512];
-	int saved;
-};
-
-static int knobs_save(struct knobs *k)
-{
-	char path[128];
-	int i, r;
-
-	for (i = 0; i < NR_KNOBS; i++) {
-		snprintf(path, sizeof(path), PARAMS "%s", knob[i]);
-		r = sysfs_get(path, k->v[i], sizeof(k->v[i]));
-		if (r)
-			return r;
-	}
-	k->saved = 1;
-	return 0;
-}
-
-/* Lists first: a list entry may refuse to go under a policy it names. */
-static int knobs_restore(const struct knobs *k)
-{
-	char path[128];
-	int i, r = 0;
-
-	for (i = NR_KNOBS - 1; k->saved && i >= 0; i--) {
-		snprintf(path, sizeof(path), PARAMS "%s", knob[i]);
-		r = sysfs_set(path, k->v[i]) ?: r;
-	}
-	return r;
-}
-
 /* A teardown: the knobs back as they were, the devices closed. */
-static void put_back(struct __test_metadata *_metadata, const struct knobs *k, int fd1, int fd2)
+static void put_back(struct __test_metadata *_metadata, const struct dbr_knobs *k, int fd1,
+		     int fd2)
 {
-	EXPECT_EQ(0, knobs_restore(k)) TH_LOG("restore policy, strict, deny, allow");
+	EXPECT_EQ(0, dbr_knobs_restore(k)) TH_LOG("restore policy, strict, deny, allow");
 	if (fd1 >= 0)
 		close(fd1);
 	if (fd2 >= 0)
@@ -89,8 +52,8 @@ static int setpol(const char *pol)
 {
 	int strict = !strcmp(pol, "strict");
 
-	return sysfs_set(PARAMS "strict", strict ? "Y" : "N") ?:
-	       sysfs_set(PARAMS "policy", strict ? "enforce" : pol);
+	return sysfs_set(DBR_PARAMS "strict", strict ? "Y" : "N") ?:
+	       sysfs_set(DBR_PARAMS "policy", strict ? "enforce" : pol);
 }
 
 /*
@@ -160,7 +123,7 @@ static int list_edit(const char *list, char op, const char *entry)
 {
 	char path[128], v[300];
 
-	snprintf(path, sizeof(path), PARAMS "%s", list);
+	snprintf(path, sizeof(path), DBR_PARAMS "%s", list);
 	snprintf(v, sizeof(v), "%c%s", op, entry);
 	return sysfs_set(path, v);
 }
@@ -169,7 +132,7 @@ static int list_is_empty(const char *list)
 {
 	char path[128], v[512];
 
-	snprintf(path, sizeof(path), PARAMS "%s", list);
+	snprintf(path, sizeof(path), DBR_PARAMS "%s", list);
 	return !sysfs_get(path, v, sizeof(v)) && !*v;
 }
 
@@ -177,7 +140,7 @@ static int list_is_empty(const char *list)
 
 FIXTURE(lists) {
 	int exp, imp;
-	struct knobs k;
+	struct dbr_knobs k;
 	int registered;		/* stub registered: unregister in teardown */
 	char cb[128];		/* the stub's callback symbol */
 };
@@ -186,9 +149,9 @@ FIXTURE(lists) {
 FIXTURE_SETUP(lists)
 {
 	DBR_OPEN_DEVICES(self);
-	ASSERT_EQ(0, knobs_save(&self->k));
-	ASSERT_EQ(0, sysfs_set(PARAMS "deny", ""));
-	ASSERT_EQ(0, sysfs_set(PARAMS "allow", ""));
+	ASSERT_EQ(0, dbr_knobs_save(&self->k, "policy strict deny allow"));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "deny", ""));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "allow", ""));
 	ASSERT_EQ(0, setpol("enforce"));
 	ASSERT_EQ(0, attach(_metadata, self->exp, self->imp, DBR_IMP_STUB))
 		TH_LOG("enforce: stub accepted before any list names it");
@@ -241,7 +204,7 @@ TEST_F(lists, deny_module)
 		TH_LOG("deny by owning module: stub refused");
 	EXPECT_EQ(-EOPNOTSUPP, attach(_metadata, self->exp, self->imp, DBR_IMP_COMPLIANT))
 		TH_LOG("a deny entry beats a registration: compliant refused");
-	ASSERT_EQ(0, sysfs_set(PARAMS "deny", ""));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "deny", ""));
 	EXPECT_TRUE(list_is_empty("deny")) TH_LOG("deny list cleared");
 	EXPECT_EQ(0, attach(_metadata, self->exp, self->imp, DBR_IMP_COMPLIANT))
 		TH_LOG("deny list cleared: compliant accepted");
@@ -255,7 +218,7 @@ TEST_F(lists, allow_strict)
 	ASSERT_EQ(0, list_edit("allow", '+', self->cb));
 	EXPECT_EQ(0, attach(_metadata, self->exp, self->imp, DBR_IMP_STUB))
 		TH_LOG("strict: allow-listed stub accepted");
-	ASSERT_EQ(0, sysfs_set(PARAMS "allow", ""));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "allow", ""));
 	EXPECT_TRUE(list_is_empty("allow")) TH_LOG("allow list cleared");
 	EXPECT_EQ(-EOPNOTSUPP, attach(_metadata, self->exp, self->imp, DBR_IMP_STUB))
 		TH_LOG("strict, allow list cleared: stub refused again");
@@ -330,7 +293,7 @@ TEST_F(lists, exporter_view)
 
 FIXTURE(vgem) {
 	int exp, drm;
-	struct knobs k;
+	struct dbr_knobs k;
 };
 
 FIXTURE_VARIANT(vgem) {
@@ -348,7 +311,7 @@ FIXTURE_SETUP(vgem)
 	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
 	self->drm = open_vgem();
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem device in /dev/dri: is vgem loaded?");
-	ASSERT_EQ(0, knobs_save(&self->k));
+	ASSERT_EQ(0, dbr_knobs_save(&self->k, "policy strict deny allow"));
 	ASSERT_EQ(0, setpol(variant->policy));
 }
 

@@ -39,7 +39,6 @@
 /* Legacy and stub importers never unmap: keep their revokes short. */
 #define SHORT_MS 50
 
-#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
 
 /* Touch p[0] in a child: 0 if fine, else the signal that killed it. */
 static int child_access(uint8_t *p, uint8_t want)
@@ -646,12 +645,12 @@ TEST_F(mode, attach_only_release)
 
 /* ---- the class cache: an ops table reused with another callback ---------- */
 
-/* A shim parameter: sysfs_get/sysfs_set (dbr_ioctl.h) under PARAMS. */
+/* A shim parameter: sysfs_get/sysfs_set (dbr_ioctl.h) under DBR_PARAMS. */
 static int param_get(const char *name, char *buf, size_t len)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
+	snprintf(path, sizeof(path), DBR_PARAMS "%s", name);
 	return sysfs_get(path, buf, len);
 }
 
@@ -659,7 +658,7 @@ static int param_set(const char *name, const char *val)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
+	snprintf(path, sizeof(path), DBR_PARAMS "%s", name);
 	return sysfs_set(path, val);
 }
 

@@ -28,7 +28,6 @@
 /* EXPECT_EQ compares typeof(expected) with typeof(seen) as they are. */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
-#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
 #define HOOK "/sys/kernel/dmabuf_revoke/hook/"
 
 /* How long the exporter waits for unmaps at revoke (dbr_scenario's). */
@@ -48,8 +47,7 @@ TEST(backend)
 
 FIXTURE(decision) {
 	int exp, imp, buf;
-	char policy[32], strict[8];
-	int saved;
+	struct dbr_knobs knobs;
 	struct dbr_ctrs c0;
 };
 
@@ -112,11 +110,9 @@ FIXTURE_SETUP(decision)
 	DBR_OPEN_DEVICES(self);
 	if (variant->mode == DBR_IMP_NOCB && !dbr_nocb_supported(self->exp, self->imp))
 		SKIP(return, DBR_NOCB_SKIP);
-	ASSERT_EQ(0, sysfs_get(PARAMS "policy", self->policy, sizeof(self->policy)));
-	ASSERT_EQ(0, sysfs_get(PARAMS "strict", self->strict, sizeof(self->strict)));
-	self->saved = 1;
-	ASSERT_EQ(0, sysfs_set(PARAMS "policy", variant->policy));
-	ASSERT_EQ(0, sysfs_set(PARAMS "strict", variant->strict));
+	ASSERT_EQ(0, dbr_knobs_save(&self->knobs, "policy strict"));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "policy", variant->policy));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "strict", variant->strict));
 	ASSERT_EQ(0, dbr_ctrs_read(&self->c0));
 	self->buf = dbr_create(self->exp, 4 * 4096, DBR_EXP_GUARDED | DBR_EXP_PIN_CAPABLE);
 	ASSERT_LE(0, self->buf) TH_LOG("create: %s", strerror(-self->buf));
@@ -126,10 +122,7 @@ FIXTURE_TEARDOWN(decision)
 {
 	if (self->buf >= 0)
 		close(self->buf);
-	if (self->saved) {
-		EXPECT_EQ(0, sysfs_set(PARAMS "strict", self->strict)) TH_LOG("restore strict");
-		EXPECT_EQ(0, sysfs_set(PARAMS "policy", self->policy)) TH_LOG("restore policy");
-	}
+	EXPECT_EQ(0, dbr_knobs_restore(&self->knobs)) TH_LOG("restore policy, strict");
 	if (self->imp >= 0)
 		close(self->imp);
 	if (self->exp >= 0)

@@ -56,7 +56,6 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
 #define RDMA_DEV "/dev/dmabuf_revoke_rdma"
-#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
 #define REGISTRY "/sys/kernel/debug/dmabuf_revoke/registry"
 
 /* How long the exporter waits for unmaps at revoke. */
@@ -263,8 +262,7 @@ static int klog_has(int fd, const char *s)
 FIXTURE(exp) {
 	int exp, buf, kmsg;
 	unsigned int id;	/* the import while the test holds it */
-	int saved;
-	char policy[32], strict[8], learn[16];
+	struct dbr_knobs knobs;
 	struct dbr_ctrs c0;
 	/* This kernel's pinned import (see the header comment). */
 	int nocb;		/* no callback (7.1+), else the denied stub */
@@ -332,14 +330,11 @@ FIXTURE_SETUP(exp)
 		TH_LOG("no %s: modprobe dmabuf_revoke_rdma", RDMA_DEV);
 	self->exp = dbr_open(DBR_EXP_DEV);
 	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
-	ASSERT_EQ(0, sysfs_get(PARAMS "policy", self->policy, sizeof(self->policy)));
-	ASSERT_EQ(0, sysfs_get(PARAMS "strict", self->strict, sizeof(self->strict)));
-	ASSERT_EQ(0, sysfs_get(PARAMS "learn", self->learn, sizeof(self->learn)));
-	self->saved = 1;
-	ASSERT_EQ(0, sysfs_set(PARAMS "policy", variant->policy));
-	ASSERT_EQ(0, sysfs_set(PARAMS "strict", "N"));
+	ASSERT_EQ(0, dbr_knobs_save(&self->knobs, "policy strict learn"));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "policy", variant->policy));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "strict", "N"));
 	/* Nothing learned from an earlier variant may decide this one. */
-	ASSERT_EQ(0, sysfs_set(PARAMS "learn", "off"));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "learn", "off"));
 	self->kmsg = kmsg_open();
 	ASSERT_LE(0, self->kmsg) TH_LOG("open /dev/kmsg: %s", strerror(errno));
 	ASSERT_EQ(0, dbr_ctrs_read(&self->c0));
@@ -354,11 +349,7 @@ FIXTURE_TEARDOWN(exp)
 		EXPECT_EQ(0, rdma_release(self->id)) TH_LOG("release import %u", self->id);
 	if (self->buf >= 0)
 		close(self->buf);
-	if (self->saved) {
-		EXPECT_EQ(0, sysfs_set(PARAMS "learn", self->learn)) TH_LOG("restore learn");
-		EXPECT_EQ(0, sysfs_set(PARAMS "strict", self->strict)) TH_LOG("restore strict");
-		EXPECT_EQ(0, sysfs_set(PARAMS "policy", self->policy)) TH_LOG("restore policy");
-	}
+	EXPECT_EQ(0, dbr_knobs_restore(&self->knobs)) TH_LOG("restore policy, strict, learn");
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 	if (self->exp > 0)

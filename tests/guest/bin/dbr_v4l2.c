@@ -51,7 +51,6 @@
 #define BUF_SIZE 4096u	/* one page: vb2-dma-contig needs it DMA-contiguous */
 #define NBUF 2		/* vivid starts streaming with 2 buffers queued */
 
-#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
 #define BUFINFO "/sys/kernel/debug/dma_buf/bufinfo"
 #define EXP_REFCNT "/sys/module/dmabuf_revoke_exporter/refcnt"
 #define HOOK_HITS "/sys/kernel/dmabuf_revoke/hook/hits"
@@ -225,8 +224,7 @@ FIXTURE(vivid) {
 	int udmabufs0;		/* udmabufs alive before it */
 	char dev[64];
 	unsigned int sizeimage;
-	char policy[32], strict[8], exporters[256];
-	int saved;
+	struct dbr_knobs knobs;
 	struct dbr_ctrs c0;
 	char log[65536];
 };
@@ -311,21 +309,14 @@ FIXTURE_SETUP(vivid)
 
 	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, self->kmsg) TH_LOG("open /dev/kmsg: %s", strerror(errno));
-	ASSERT_EQ(0, sysfs_get(PARAMS "policy", self->policy, sizeof(self->policy)));
-	ASSERT_EQ(0, sysfs_get(PARAMS "strict", self->strict, sizeof(self->strict)));
-	ASSERT_EQ(0, sysfs_get(PARAMS "exporters", self->exporters, sizeof(self->exporters)));
+	ASSERT_EQ(0, dbr_knobs_save(&self->knobs, "policy strict exporters"));
 }
 
 FIXTURE_TEARDOWN(vivid)
 {
 	int i;
 
-	if (self->saved) {
-		EXPECT_EQ(0, sysfs_set(PARAMS "exporters", self->exporters))
-			TH_LOG("restore exporters");
-		EXPECT_EQ(0, sysfs_set(PARAMS "strict", self->strict)) TH_LOG("restore strict");
-		EXPECT_EQ(0, sysfs_set(PARAMS "policy", self->policy)) TH_LOG("restore policy");
-	}
+	EXPECT_EQ(0, dbr_knobs_restore(&self->knobs)) TH_LOG("restore policy, strict, exporters");
 	for (i = 0; i < NBUF; i++)
 		fd_close(&self->bufs[i]);
 	fd_close(&self->vfd);
@@ -378,11 +369,10 @@ TEST_F_TIMEOUT(vivid, qbuf, 90)
 	char re[160], val[32];
 	int r;
 
-	self->saved = 1;
-	ASSERT_EQ(0, sysfs_set(PARAMS "policy", variant->policy));
-	ASSERT_EQ(0, sysfs_set(PARAMS "strict", "N"));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "policy", variant->policy));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "strict", "N"));
 	if (self->udmabuf) {
-		ASSERT_EQ(0, sysfs_set(PARAMS "exporters", "+udmabuf"));
+		ASSERT_EQ(0, sysfs_set(DBR_PARAMS "exporters", "+udmabuf"));
 		ASSERT_EQ(0, sysfs_get(HOOK_HITS, val, sizeof(val)));
 		hits0 = atoll(val);
 	}

@@ -361,7 +361,8 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	unsigned int id = 0;
 	struct dbr_vfio v = { 0 };
 
-	if (argc < 1 || (mode = parse_mode(argv[0])) < 0)
+	mode = argc < 1 ? -1 : parse_mode(argv[0]);
+	if (mode < 0)
 		return usage();
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--nomap")) {

@@ -38,7 +38,6 @@
 /* EXPECT_EQ compares typeof(expected) with typeof(seen) as they are. */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
-#define PARAMS "/sys/module/dmabuf_revoke/parameters/"
 #define HOOK_HITS "/sys/kernel/dmabuf_revoke/hook/hits"
 #define REGISTRY "/sys/kernel/debug/dmabuf_revoke/registry"
 
@@ -107,8 +106,8 @@ struct ctx {
 	int imp, buf;
 	uint32_t id;
 	enum kind kind;
-	char policy[32], strict[8], deny[256], cb[128];
-	int saved;
+	char cb[128];
+	struct dbr_knobs knobs;
 	struct hook h0;
 };
 
@@ -129,7 +128,7 @@ static int stub_cb(char *cb, size_t len)
 		if (!p)
 			continue;
 		p += strlen(" class=revocable callback=");
-		end = p + strcspn(p, " \n");
+		end = p + strcspn(p, "\n ");
 		if (strncmp(end, " [dmabuf_revoke_importer]", 25))
 			continue;
 		*end = '\0';
@@ -167,28 +166,25 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c, unsigned
 	c->imp = dbr_open(DBR_IMP_DEV);
 	ASSERT_LE(0, c->imp) TH_LOG("open %s: %s", DBR_IMP_DEV, strerror(-c->imp));
 
-	ASSERT_EQ(0, sysfs_get(PARAMS "policy", c->policy, sizeof(c->policy)));
-	ASSERT_EQ(0, sysfs_get(PARAMS "strict", c->strict, sizeof(c->strict)));
-	ASSERT_EQ(0, sysfs_get(PARAMS "deny", c->deny, sizeof(c->deny)));
-	c->saved = 1;
+	ASSERT_EQ(0, dbr_knobs_save(&c->knobs, "policy strict deny"));
 	if (k->deny == DENY_STUB_CB) {
 		/* The shim names the stub's callback once it has classed it. */
-		ASSERT_EQ(0, sysfs_set(PARAMS "deny", ""));
-		ASSERT_EQ(0, sysfs_set(PARAMS "policy", "enforce"));
-		ASSERT_EQ(0, sysfs_set(PARAMS "strict", "N"));
+		ASSERT_EQ(0, sysfs_set(DBR_PARAMS "deny", ""));
+		ASSERT_EQ(0, sysfs_set(DBR_PARAMS "policy", "enforce"));
+		ASSERT_EQ(0, sysfs_set(DBR_PARAMS "strict", "N"));
 		ASSERT_EQ(0, dbr_vfio_import(c->imp, c->buf, DBR_IMP_STUB, c->v.bdf, &id))
 			TH_LOG("a stub import to have its callback classed");
 		ASSERT_EQ(0, dbr_release(c->imp, id));
 		ASSERT_EQ(0, stub_cb(c->cb, sizeof(c->cb)))
 			TH_LOG("the stub's callback in %s", REGISTRY);
-		ASSERT_EQ(0, sysfs_set(PARAMS "deny", c->cb)) TH_LOG("deny %s", c->cb);
+		ASSERT_EQ(0, sysfs_set(DBR_PARAMS "deny", c->cb)) TH_LOG("deny %s", c->cb);
 		ksft_print_msg("deny-listed the stub's callback: %s\n", c->cb);
 	} else {
-		ASSERT_EQ(0, sysfs_set(PARAMS "deny",
+		ASSERT_EQ(0, sysfs_set(DBR_PARAMS "deny",
 				       k->deny == DENY_MOD ? "mod:dmabuf_revoke_importer" : ""));
 	}
-	ASSERT_EQ(0, sysfs_set(PARAMS "policy", k->policy));
-	ASSERT_EQ(0, sysfs_set(PARAMS "strict", k->strict));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "policy", k->policy));
+	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "strict", k->strict));
 	ASSERT_EQ(0, hook_read(&c->h0));
 }
 
@@ -196,11 +192,7 @@ static void ctx_teardown(struct __test_metadata *_metadata, struct ctx *c)
 {
 	if (c->id)
 		dbr_release(c->imp, c->id);
-	if (c->saved) {
-		EXPECT_EQ(0, sysfs_set(PARAMS "deny", c->deny)) TH_LOG("restore deny");
-		EXPECT_EQ(0, sysfs_set(PARAMS "strict", c->strict)) TH_LOG("restore strict");
-		EXPECT_EQ(0, sysfs_set(PARAMS "policy", c->policy)) TH_LOG("restore policy");
-	}
+	EXPECT_EQ(0, dbr_knobs_restore(&c->knobs)) TH_LOG("restore policy, strict, deny");
 	if (c->imp >= 0)
 		close(c->imp);
 	if (c->buf >= 0)

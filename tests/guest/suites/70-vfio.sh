@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # S_*, B_*: set by eval of a test program's key=value lines
+# shellcheck disable=SC2154 # B_*: set by eval of dbr_vfio bind's key=value lines
 # A real vfio-pci dma-buf (BAR0 of the edu device) against the test
 # importer, through the shim's kprobe hook: what VFIO itself refuses, what
 # the shim refuses, and what an accepted importer still holds after VFIO
@@ -23,11 +23,11 @@
 . /tests/helpers.sh
 
 if ! have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
-	kind=noexport; ktap_plan 12
+	kind=noexport; ktap_plan 14
 elif have HAVE_DMA_BUF_ATTACH_REVOCABLE; then
-	kind=upstream; ktap_plan 13
+	kind=upstream; ktap_plan 15
 else
-	kind=exposed; ktap_plan 13
+	kind=exposed; ktap_plan 15
 fi
 
 modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
@@ -61,16 +61,18 @@ ktap_diag "edu $B_bdf group $B_group reset_method $B_reset_method"
 # --- the test exporter's unguarded buffers, guarded by exporters= ---------
 setpol strict
 hook_snap
-scen stub --unguarded --nomap
-check_eq "strict, exporters=vfio_pci_core: unguarded test buffer not guarded, stub accepted" \
-	"$S_attach_err $(hook_moved)" "0 hits=0 refused=0 upstream=0"
+check "strict, exporters=vfio_pci_core: unguarded test buffer not guarded, stub accepted" \
+	dbr_scenario attach stub --unguarded --nomap --expect 0
+check_eq "strict, exporters=vfio_pci_core: the hook did not see it" \
+	"$(hook_moved)" "hits=0 refused=0 upstream=0"
 echo +dmabuf_revoke_exporter >$P/exporters
 hook_snap
-scen stub --unguarded --nomap
-check_eq "strict, exporters+=dmabuf_revoke_exporter: the hook refuses the stub" \
-	"$S_attach_err $(hook_moved)" "EOPNOTSUPP hits=1 refused=1 upstream=0"
-scen compliant --unguarded --nomap
-check_eq "strict, hook-guarded: registered compliant importer accepted" "$S_attach_err" 0
+check "strict, exporters+=dmabuf_revoke_exporter: the hook refuses the stub" \
+	dbr_scenario attach stub --unguarded --nomap --expect EOPNOTSUPP
+check_eq "strict, exporters+=dmabuf_revoke_exporter: the hook saw it and refused it" \
+	"$(hook_moved)" "hits=1 refused=1 upstream=0"
+check "strict, hook-guarded: registered compliant importer accepted" \
+	dbr_scenario attach compliant --unguarded --nomap --expect 0
 echo -dmabuf_revoke_exporter >$P/exporters
 check_eq "exporters back to the default" "$(cat $P/exporters)" vfio_pci_core
 

@@ -2,8 +2,9 @@
 /*
  * dbr_vfio: drive a real vfio-pci dma-buf (v6.19+) in the guest and print
  * what happened as key=value lines for the shell suites to assert on
- * (75, 76, 78, 82, 84; suite 70's assertions are in dbr_vfio_test). The
- * vfio mechanics are dbr_vfio_lib.h's, shared with dbr_vfio_test.
+ * (75, 78, 84 and the demo), or assert it and say so by the exit status
+ * (run --expect: 72). The assertions of 70 and 82 are in dbr_vfio_test and
+ * dbr_vfio_watch_test; the vfio mechanics, dbr_vfio_lib.h's, are shared.
  *
  *   dbr_vfio info [--bdf BDF]
  *	the device (default: the first QEMU edu, 1234:11e8): bdf=, group=,
@@ -46,6 +47,17 @@
  *		import from this process: hang_release_err=; wait up to 10 s
  *		for the reset: hang_reset_done=, hang_reset_ms=, revoke_err=
  *		(a reset still blocked is left behind, the exit is 0)
+ *   --expect ERR
+ *		check instead of print (the keys go to /dev/null, so does
+ *		the output of --exec and --then): the attach returns ERR (an
+ *		errno name, or 0; with MODE none only the export is tried),
+ *		and every step taken succeeds: the export, the kernel's
+ *		count of one attachment, --exec and --then (exit 0), the
+ *		revoke, the memory bit set again (command), the release.
+ *		Exit 0 iff all held, else 1 with each miss on stderr
+ *   --notified	with --expect: the revoke notified the import at least once
+ *   --late-expect ERR
+ *		with --expect: the --late attach returns ERR (default 0)
  *   --bdf BDF	the device to use (must be bound to vfio-pci)
  *   dbr_vfio hold [--novfio] [--bdf BDF]
  *	hold live objects of every module until stdin closes (suite
@@ -73,15 +85,14 @@
  * Errors are errno names (strerrorname_np), 0 for success.
  *
  * Exit 0 if the scenario could be driven whatever its outcome (an export
- * the kernel refuses is an outcome: export_err=), 2 on a usage or setup
- * error (with a message on stderr).
+ * the kernel refuses is an outcome: export_err=), 1 if a checked run
+ * (--expect) missed, 2 on a usage or setup error (with a message on stderr).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,7 +102,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dbr_vfio_lib.h"
@@ -106,6 +116,7 @@ static int usage(void)
 		"usage: dbr_vfio info|bind|unbind [--bdf BDF]\n"
 		"       dbr_vfio run MODE [--revoke reset|command|close|none] [--nomap] [--nopci]\n"
 		"                [--exec CMD] [--then CMD] [--late MODE] [--hang MS] [--bdf BDF]\n"
+		"                [--expect ERR [--notified] [--late-expect ERR]]\n"
 		"       dbr_vfio hold [--novfio] [--bdf BDF]\n"
 		"MODE: legacy | stub | nocb | compliant | none\n");
 	return 2;
@@ -231,19 +242,47 @@ static void print_exp_name(int buf)
 	printf("exp_name=%s\n", dbr_buf_exp_name(buf, name, sizeof(name)) ? "?" : name);
 }
 
+/* run's --expect checks: the mode, how many failed. */
+static const char *chk_mode;
+static int chk_bad;
+
+/* One expectation of a checked run (@got, @want: errno names or numbers). */
+static void want(const char *what, const char *got, const char *w)
+{
+	if (!chk_mode || !strcmp(got, w))
+		return;
+	fprintf(stderr, "# dbr_vfio run %s: %s: got %s, want %s\n", chk_mode, what, got, w);
+	chk_bad++;
+}
+
+static void want_ok(const char *what, int err)
+{
+	want(what, ename(err), "0");
+}
+
+static void want_n(const char *what, long got, long w)
+{
+	char g[24], s[24];
+
+	snprintf(g, sizeof(g), "%ld", got);
+	snprintf(s, sizeof(s), "%ld", w);
+	want(what, g, s);
+}
+
 /* The importer's device: a PCI device (BDF) or its own (NULL). */
 static const char *imp_bdf;
 
 /*
  * Attach-only import, as imp_bdf if set; the id, or 0 with <pfx>attach_err
- * printed.
+ * printed; checked against @expect (an errno name or 0) if a check is on.
  */
-static unsigned int import(int imp, int buf, int mode, const char *pfx)
+static unsigned int import(int imp, int buf, int mode, const char *pfx, const char *expect)
 {
 	uint32_t id;
 	int r = dbr_vfio_import(imp, buf, (uint32_t)mode, imp_bdf, &id);
 
 	printf("%sattach_err=%s\n", pfx, ename(-r));
+	want(*pfx ? "late attach" : "attach", ename(-r), expect);
 	return r ? 0 : id;
 }
 
@@ -273,89 +312,37 @@ static int open_importer(void)
 	return fd;
 }
 
-#define STALE_NAMED "/sys/kernel/dmabuf_revoke/counters/stale_named"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static long stale_named(void)
-{
-	char buf[32];
-
-	return strtol(sysfs_read(STALE_NAMED, buf, sizeof(buf)), NULL, 10);
-}
-
-/*
- * --hang: VFIO_DEVICE_RESET in a child while @id stays mapped, release @id
- * from here once the watchdog named it (or after @ms); the reset's errno,
- * or -1 if it was still blocked after 10 s more.
- */
+/* --hang: the reset held up by the mapped import @id, as keys. */
 static int reset_held(struct dbr_vfio *v, int imp, unsigned int id, long ms)
 {
-	struct pollfd pfd = { .events = POLLIN };
-	long t0, n0 = stale_named(), named = -1;
-	int p[2], err = -1, blocked;
-	pid_t pid;
+	struct dbr_vfio_hang h;
+	int r = dbr_vfio_reset_held(v, imp, id, ms, &h);
 
-	if (pipe2(p, O_CLOEXEC))
-		die("pipe: %s", strerror(errno));
-	fflush(stdout);
-	t0 = now_ms();
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (!pid) {
-		/*
-		 * The import is released by the parent, not by our exit; and
-		 * a reset blocked for good must not hold the reader's pipe.
-		 */
-		close(imp);
-		if (dup2(open("/dev/null", O_WRONLY), 1) < 0 || dup2(1, 2) < 0)
-			_exit(1);
-		err = ioctl(v->device, VFIO_DEVICE_RESET) ? errno : 0;
-		if (write(p[1], &err, sizeof(err)) != sizeof(err))
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	pfd.fd = p[0];
-	while (now_ms() - t0 < ms) {
-		if (stale_named() > n0) {
-			named = now_ms() - t0;
-			break;
-		}
-		if (poll(&pfd, 1, 20) > 0)
-			break;		/* the reset returned */
-	}
-	blocked = poll(&pfd, 1, 0) == 0;
-	printf("hang_named=%d\n", named >= 0);
-	if (named >= 0)
-		printf("hang_named_ms=%ld\n", named);
-	printf("hang_blocked=%d\n", blocked);
-	printf("hang_release_err=%s\n",
-	       ename(ioctl(imp, DBR_IMP_RELEASE, &id) ? errno : 0));
-	t0 = now_ms();
-	if (poll(&pfd, 1, 10000) > 0 &&
-	    read(p[0], &err, sizeof(err)) == sizeof(err)) {
-		printf("hang_reset_done=1\nhang_reset_ms=%ld\n", now_ms() - t0);
-		waitpid(pid, NULL, 0);
-	} else {
-		printf("hang_reset_done=0\n");
-		err = -1;
-	}
-	close(p[0]);
-	return err;
+	if (r)
+		die("reset in a child: %s", strerror(-r));
+	printf("hang_named=%d\n", h.named);
+	if (h.named)
+		printf("hang_named_ms=%ld\n", h.named_ms);
+	printf("hang_blocked=%d\nhang_release_err=%s\nhang_reset_done=%d\n", h.blocked,
+	       ename(-h.release_err), h.reset_done);
+	if (!h.reset_done)
+		return -1;
+	printf("hang_reset_ms=%ld\n", h.reset_ms);
+	return -h.reset_err;
+}
+
+/* The import's notifications so far (0 if they cannot be read). */
+static unsigned int notifications(int imp, unsigned int id)
+{
+	struct dbr_imp_status st;
+
+	return dbr_imp_status(imp, id, &st) ? 0 : st.notifications;
 }
 
 static int cmd_run(int argc, char **argv, const char *bdf)
 {
-	const char *exec_cmd = NULL, *then_cmd = NULL;
-	int mode, late = -1, nomap = 0, nopci = 0, imp = -1, buf, i, err;
+	const char *exec_cmd = NULL, *then_cmd = NULL, *expect = NULL, *late_expect = "0";
+	int mode, late = -1, nomap = 0, nopci = 0, notified = 0, imp = -1, buf, i, err;
 	enum dbr_vfio_revoke how = DBR_VFIO_RESET;
 	long hang = 0;
 	unsigned int id = 0;
@@ -369,6 +356,8 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 			nomap = 1;
 		} else if (!strcmp(argv[i], "--nopci")) {
 			nopci = 1;
+		} else if (!strcmp(argv[i], "--notified")) {
+			notified = 1;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--revoke")) {
 			how = parse_revoke(argv[++i]);
 			if (how == DBR_VFIO_REVOKES)
@@ -385,9 +374,24 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 			late = parse_mode(argv[++i]);
 			if (late < 0 || late == MODE_NONE)
 				return usage();
+		} else if (i + 1 < argc && !strcmp(argv[i], "--expect")) {
+			expect = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--late-expect")) {
+			late_expect = argv[++i];
 		} else {
 			return usage();
 		}
+	}
+	if ((notified || strcmp(late_expect, "0")) && !expect)
+		return usage();
+	if (expect) {
+		/* Checked: the verdict is the exit status, the keys go nowhere. */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, 1) < 0)
+			die("stdout to /dev/null: %s", strerror(errno));
+		close(null);
+		chk_mode = argv[0];
 	}
 	copy(v.bdf, sizeof(v.bdf), bdf);
 	vfio_open(&v);
@@ -398,7 +402,8 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	buf = dbr_vfio_export_bar0(v.device);
 	if (buf < 0) {
 		printf("export_err=%s\n", ename(-buf));
-		return 0;
+		want_ok("export", -buf);
+		return !!chk_bad;
 	}
 	printf("export_err=0\n");
 	print_exp_name(buf);
@@ -413,10 +418,12 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 
 	if (mode != MODE_NONE) {
 		imp = open_importer();
-		id = import(imp, buf, mode, "");
+		id = import(imp, buf, mode, "", expect);
 		if (!id)
-			return 0;
-		printf("attached=%d\n", dbr_buf_attachments(buf));
+			return !!chk_bad;
+		i = dbr_buf_attachments(buf);
+		printf("attached=%d\n", i);
+		want_n("attachments the dma-buf core counts", i, 1);
 		if (!nomap)
 			printf("map_err=%s\n", map(imp, id));
 		print_imp(imp, id, "before");
@@ -424,8 +431,11 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 		printf("attached=%d\n", dbr_buf_attachments(buf));
 	}
 
-	if (exec_cmd)
-		printf("exec_rc=%d\n", run_sh(exec_cmd));
+	if (exec_cmd) {
+		i = run_sh(exec_cmd);
+		printf("exec_rc=%d\n", i);
+		want_n("--exec exit status", i, 0);
+	}
 
 	printf("revoke=%s\n", dbr_vfio_revoke_name[how]);
 	if (how == DBR_VFIO_RESET && hang && id) {
@@ -433,29 +443,39 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 		id = 0;		/* released */
 		if (err < 0) {
 			printf("revoke_err=BLOCKED\n");
-			return 0;
+			want("reset", "BLOCKED", "0");
+			return !!chk_bad;
 		}
 	} else {
 		err = -dbr_vfio_revoke(&v, how);
 	}
 	printf("revoke_err=%s\n", ename(err));
+	want_ok("revoke", err);
 	if (id)
 		print_imp(imp, id, "after");
+	if (id && notified)
+		want_n("notified by the revoke", notifications(imp, id) >= 1, 1);
 	printf("after_attached=%d\n", dbr_buf_attachments(buf));
 
-	if (how == DBR_VFIO_COMMAND)
-		printf("restore_err=%s\n", ename(-dbr_vfio_command(&v, 1)));
+	if (how == DBR_VFIO_COMMAND) {
+		err = -dbr_vfio_command(&v, 1);
+		printf("restore_err=%s\n", ename(err));
+		want_ok("memory bit set again", err);
+	}
 	if (id && !nomap) {
 		printf("remap_err=%s\n", map(imp, id));
 		print_imp(imp, id, "restored");
 	}
 
-	if (then_cmd)
-		printf("then_rc=%d\n", run_sh(then_cmd));
+	if (then_cmd) {
+		i = run_sh(then_cmd);
+		printf("then_rc=%d\n", i);
+		want_n("--then exit status", i, 0);
+	}
 
 	if (late >= 0) {
 		int limp = open_importer();
-		unsigned int lid = import(limp, buf, late, "late_");
+		unsigned int lid = import(limp, buf, late, "late_", late_expect);
 
 		if (lid) {
 			if (!nomap)
@@ -465,9 +485,12 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 		close(limp);
 	}
 
-	if (id)
-		printf("release_err=%s\n", ename(-dbr_release(imp, id)));
-	return 0;
+	if (id) {
+		err = -dbr_release(imp, id);
+		printf("release_err=%s\n", ename(err));
+		want_ok("release", err);
+	}
+	return !!chk_bad;
 }
 
 /* What dbr_vfio hold holds. */

@@ -265,4 +265,113 @@ static inline int dbr_vfio_import(int imp, int buf, uint32_t mode, const char *b
 	return r;
 }
 
+/* ---- a reset held up by a mapped import (7.2+ vfio-pci waits for every unmap) ---- */
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static inline long dbr_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* The shim's counters/stale_named: the watchdog named a stale mapping. */
+static inline long long dbr_stale_named(void)
+{
+	long long v = -1;
+
+	dbr_counter("stale_named", &v);
+	return v;
+}
+
+/* What dbr_vfio_reset_held() saw. */
+struct dbr_vfio_hang {
+	int named;		/* stale_named moved within the wait */
+	long named_ms;		/* how long into the reset it moved */
+	int blocked;		/* the reset had not returned by then */
+	int release_err;	/* releasing the import: 0 or -errno */
+	int reset_done;		/* the reset returned within 10 s of the release */
+	long reset_ms;		/* how long after the release */
+	int reset_err;		/* its result, 0 or -errno (if done) */
+};
+
+/*
+ * VFIO_DEVICE_RESET in a child while import @id of @imp stays mapped; from
+ * here wait up to @ms for the watchdog to name the holder, then release @id
+ * and wait up to 10 s for the reset to return. 0 with *h filled in, or
+ * -errno if the child could not be started. A reset still blocked is left
+ * behind in its child (it holds neither @imp nor stdout).
+ */
+static inline int dbr_vfio_reset_held(struct dbr_vfio *v, int imp, uint32_t id, long ms,
+				      struct dbr_vfio_hang *h)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	long long n0 = dbr_stale_named();
+	int p[2], err, null;
+	long t0;
+	pid_t pid;
+
+	memset(h, 0, sizeof(*h));
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	t0 = dbr_now_ms();
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (!pid) {
+		/* The parent releases the import, not our exit. */
+		close(imp);
+		null = open("/dev/null", O_WRONLY);
+		if (null < 0 || dup2(null, 1) < 0 || dup2(1, 2) < 0)
+			_exit(1);
+		err = ioctl(v->device, VFIO_DEVICE_RESET) ? -errno : 0;
+		if (write(p[1], &err, sizeof(err)) != sizeof(err))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	while (dbr_now_ms() - t0 < ms) {
+		if (dbr_stale_named() > n0) {
+			h->named = 1;
+			h->named_ms = dbr_now_ms() - t0;
+			break;
+		}
+		if (poll(&pfd, 1, 20) > 0)
+			break;		/* the reset returned */
+	}
+	h->blocked = poll(&pfd, 1, 0) == 0;
+	h->release_err = dbr_release(imp, id);
+	t0 = dbr_now_ms();
+	if (poll(&pfd, 1, 10000) > 0 && read(p[0], &err, sizeof(err)) == sizeof(err)) {
+		h->reset_done = 1;
+		h->reset_ms = dbr_now_ms() - t0;
+		h->reset_err = err;
+		waitpid(pid, NULL, 0);
+	}
+	close(p[0]);
+	return 0;
+}
+
+/* Release import @id of @imp, close @imp and @buf (each where set), close @v. */
+static inline void dbr_vfio_drop(struct dbr_vfio *v, int imp, int buf, uint32_t id)
+{
+	if (id)
+		dbr_release(imp, id);
+	if (imp >= 0)
+		close(imp);
+	if (buf >= 0)
+		close(buf);
+	dbr_vfio_close(v);
+}
+
 #endif /* DBR_VFIO_LIB_H */

@@ -1,10 +1,10 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # V_*: set by vrun (eval of dbr_vfio's key=value lines)
 # The kprobe hook's life: the shim loaded before and after vfio-pci, the
 # state following vfio_pci_core as it loads and unloads, the arm-time
 # self-test, and unloading the shim while VFIO dma-bufs and importer
 # attachments are alive. Where vfio-pci exports no dma-bufs (before v6.19)
-# only the parts that need none run.
+# only the parts that need none run. The vfio dma-buf steps are dbr_vfio
+# run --expect: it asserts each step and says so by its exit status.
 . /tests/ktap.sh
 . /tests/helpers.sh
 NOEXPORT="vfio-pci dma-buf export (5d74781ebc86, v6.19)"
@@ -16,7 +16,7 @@ else
 	ARMED=armed WAITING=waiting
 fi
 have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF && export=1 || export=0
-ktap_plan 25
+ktap_plan 22
 
 loaded() { [ -d "/sys/module/$1" ]; }
 vfio_target() {
@@ -63,8 +63,8 @@ strict
 check "the hook still refuses" hook_refuses
 dbr_vfio bind >/dev/null || ktap_diag "dbr_vfio bind failed"
 if [ $export = 1 ]; then
-	vrun stub --nomap --revoke none
-	check_eq "the hook still refuses on a vfio dma-buf (strict: stub)" "$V_attach_err" EOPNOTSUPP
+	check "the hook still refuses on a vfio dma-buf (strict: stub)" \
+		dbr_vfio run stub --nomap --revoke none --expect EOPNOTSUPP
 else
 	ktap_skip "the hook still refuses on a vfio dma-buf" "$NOEXPORT"
 fi
@@ -91,33 +91,26 @@ exec 3>&-
 if [ $export = 1 ]; then
 	echo enforce >$P/policy; echo N >$P/strict
 	rm -f /tmp/rm1 /tmp/rm2
-	vrun stub --nomap --revoke reset --exec \
+	check "stub attached to a live vfio dma-buf: revoked (reset) and released" \
+		dbr_vfio run stub --nomap --revoke reset --expect 0 --notified --exec \
 		'rmmod dmabuf_revoke_importer 2>/dev/null; echo $? >/tmp/rm1; rmmod dmabuf_revoke 2>/dev/null; echo $? >/tmp/rm2'
-	check_eq "stub attached to a live vfio dma-buf" "$V_attach_err/$V_attached" 0/1
 	check "rmmod of importer and shim fail cleanly while attached" \
 		sh -c "[ \"\$(cat /tmp/rm1)\" != 0 ] && [ \"\$(cat /tmp/rm2)\" != 0 ] && [ -d /sys/module/dmabuf_revoke ] && [ -d /sys/module/dmabuf_revoke_importer ]"
-	check_eq "the attachment survives, is revoked and released" \
-		"$V_revoke_err/$(( ${V_after_notifications:-0} >= 1 ))/$V_release_err" "0/1/0"
 
-	vrun none --revoke reset \
+	# Unloaded (--exec), the buffer still revoked; reloaded (--then), imported again (--late).
+	check "shim unloads with only a vfio dma-buf alive; revocable (reset); usable after reload" \
+		dbr_vfio run none --revoke reset --expect 0 \
 		--exec 'rmmod dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke' \
 		--then 'modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer' --late compliant
-	check_eq "shim unloads with only a vfio dma-buf alive" "$V_export_err/$V_exec_rc" 0/0
-	check_eq "that buffer is still revocable without the shim (reset)" "$V_revoke_err" 0
-	check_eq "shim back: the buffer is usable (compliant attaches)" \
-		"$V_then_rc/$V_late_attach_err" 0/0
 
-	vrun none --revoke command \
+	check "revoked by memory-off without the shim; the reloaded shim refuses on it" \
+		dbr_vfio run none --revoke command --expect 0 \
 		--exec 'rmmod dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke' \
 		--then 'modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer && echo Y >/sys/module/dmabuf_revoke/parameters/strict' \
-		--late stub
-	check_eq "revoked by memory-off without the shim; the reloaded shim refuses on it" \
-		"$V_exec_rc/$V_revoke_err/$V_restore_err/$V_then_rc/$V_late_attach_err" "0/0/0/0/EOPNOTSUPP"
+		--late stub --late-expect EOPNOTSUPP
 else
 	for t in "stub attached to a live vfio dma-buf" "rmmod fails while attached" \
-		"attachment revoked and released" "shim unloads with only a vfio dma-buf alive" \
-		"buffer revocable without the shim" "buffer usable after reload" \
-		"reloaded shim refuses on an old buffer"; do
+		"shim unloads with only a vfio dma-buf alive" "reloaded shim refuses on an old buffer"; do
 		ktap_skip "$t" "$NOEXPORT"
 	done
 fi

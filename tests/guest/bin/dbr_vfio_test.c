@@ -2,10 +2,10 @@
 /*
  * dbr_vfio_test [kselftest harness options]: a real vfio-pci dma-buf (one
  * page of BAR0 of QEMU's edu device, VFIO_DEVICE_FEATURE_DMA_BUF) against
- * the test importer, through the shim's kprobe hook: what vfio-pci refuses
- * itself, what the shim refuses, and what an accepted importer holds after
- * vfio-pci revokes the buffer (VFIO_DEVICE_RESET, PCI_COMMAND memory off,
- * close). KTAP on stdout.
+ * the test importer, through the shim's hook: what vfio-pci refuses itself,
+ * what the shim refuses, and what an accepted importer holds after vfio-pci
+ * revokes the buffer (VFIO_DEVICE_RESET, PCI_COMMAND memory off, close).
+ * KTAP on stdout.
  *
  * The kernel decides what must happen (its conftest results, dbr_have()):
  *   noexport  before v6.19 vfio-pci exports no dma-bufs: ENOTTY
@@ -17,11 +17,20 @@
  *   upstream  v7.1+: vfio-pci refuses importers without a callback itself
  *             (dma_buf_attach_revocable()); attached as the edu device, an
  *             importer maps the BAR (P2P to itself)
- * Each variant says on which kinds it runs; on the others it skips, naming
- * the kernel feature. Each fixture sets policy, strict and deny itself and
- * puts them back in its teardown.
+ * and the shim's backend (hook/backend) decides who is asked first:
+ *   kprobe    the shim, at the entry of vfio_pci_dma_buf_attach() (7.1+: it
+ *             leaves importers vfio-pci refuses itself to it, attach_upstream)
+ *   livepatch dmabuf_revoke_livepatch's replacement of it makes vfio-pci's
+ *             own checks first (peer2peer, revoked, 7.1+ callback), then asks
+ *             the shim: what vfio-pci refuses, the hook never sees (hits=0)
+ * The shell chooses the backend at load time; the "backend" test fails
+ * unless it is $DBR_EXPECT_BACKEND (which must be set). Each variant says on
+ * which kinds it runs; on the others it skips, naming the kernel feature.
+ * Each fixture sets policy, strict and deny itself and puts them back in its
+ * teardown.
  *
- * Needs dmabuf_revoke (kprobe backend, exporters=vfio_pci_core),
+ * Needs dmabuf_revoke (exporters=vfio_pci_core; backend=livepatch with
+ * dmabuf_revoke_livepatch loaded and its patch applied, or kprobe),
  * dmabuf_revoke_importer, vfio-pci and vfio_iommu_type1 loaded, the device
  * ($DBR_VFIO_BDF, else the first edu) bound to vfio-pci, debugfs mounted.
  */
@@ -38,7 +47,8 @@
 /* EXPECT_EQ compares typeof(expected) with typeof(seen) as they are. */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
-#define HOOK_HITS "/sys/kernel/dmabuf_revoke/hook/hits"
+#define HOOK "/sys/kernel/dmabuf_revoke/hook/"
+#define HOOK_HITS HOOK "hits"
 #define REGISTRY "/sys/kernel/debug/dmabuf_revoke/registry"
 
 enum kind { NOEXPORT = 1, EXPOSED = 2, UPSTREAM = 4 };
@@ -59,6 +69,24 @@ static enum kind kernel_kind(void)
 static const char *kind_skip(enum kind k)
 {
 	return k == NOEXPORT ? NOEXPORT_SKIP : k == EXPOSED ? UPSTREAM_SKIP : EXPOSED_SKIP;
+}
+
+enum backend { KPROBE, LIVEPATCH, BACKENDS };
+
+static const char *const backend_name[BACKENDS] = { "kprobe", "livepatch" };
+
+/* The shim's backend (hook/backend); -1 if none or unknown. */
+static int shim_backend(void)
+{
+	char b[64];
+	int i;
+
+	if (sysfs_get(HOOK "backend", b, sizeof(b)))
+		return -1;
+	for (i = 0; i < BACKENDS; i++)
+		if (!strcmp(b, backend_name[i]))
+			return i;
+	return -1;
 }
 
 /* The device: $DBR_VFIO_BDF, else the first edu; 0 if there is none. */
@@ -106,6 +134,7 @@ struct ctx {
 	int imp, buf;
 	uint32_t id;
 	enum kind kind;
+	enum backend bk;
 	char cb[128];
 	struct dbr_knobs knobs;
 	struct hook h0;
@@ -157,6 +186,9 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c, unsigned
 	c->kind = kernel_kind();
 	if (!(kinds & c->kind))
 		SKIP(return, "%s", skip && c->kind != NOEXPORT ? skip : kind_skip(c->kind));
+	r = shim_backend();
+	ASSERT_LE(0, r) TH_LOG("%sbackend: kprobe or livepatch", HOOK);
+	c->bk = r;
 	ASSERT_TRUE(find_bdf(c->v.bdf, sizeof(c->v.bdf)))
 		TH_LOG("no edu PCI device (%04x:%04x) and no $DBR_VFIO_BDF", EDU_VENDOR, EDU_DEVICE);
 	r = dbr_vfio_open(&c->v, why, sizeof(why));
@@ -227,7 +259,19 @@ static int release(struct ctx *c)
 	return dbr_release(c->imp, id);
 }
 
-/* ---- the export itself --------------------------------------------------- */
+/* ---- the backend and the export itself ---------------------------------- */
+
+/* The backend the shell loaded the shim with, the one the outcomes follow. */
+TEST(backend)
+{
+	const char *want = getenv("DBR_EXPECT_BACKEND");
+	int bk = shim_backend();
+
+	ASSERT_NE(NULL, want) TH_LOG("set DBR_EXPECT_BACKEND to the backend the suite loaded");
+	ASSERT_LE(0, bk) TH_LOG("%sbackend: absent, or neither kprobe nor livepatch", HOOK);
+	ksft_print_msg("dmabuf_revoke backend: %s\n", backend_name[bk]);
+	EXPECT_STREQ(want, backend_name[bk]);
+}
 
 /* BAR0 exported by vfio_pci_core with nobody attached, or ENOTTY before v6.19. */
 TEST(export_bar0)
@@ -268,10 +312,15 @@ struct outcome {
 	long long hits, refused, upstream;
 };
 
+/* The outcomes on the kernels vfio-pci exports dma-bufs on. */
+struct outcomes {
+	struct outcome exposed, upstream;
+};
+
 FIXTURE_VARIANT(decision) {
 	struct knobs k;
 	uint32_t mode;
-	struct outcome exposed, upstream;
+	struct outcomes by[BACKENDS];	/* per backend */
 };
 
 /* Importer ops without a callback cannot exist before v7.1. */
@@ -282,47 +331,59 @@ FIXTURE_VARIANT(decision) {
 #define SHIM_REFUSED	{ 1, NULL, -EOPNOTSUPP, 1, 1, 0 }
 #define VFIO_REFUSED	{ 1, NULL, -EOPNOTSUPP, 1, 0, 0 }
 #define LEFT_UPSTREAM	{ 1, NULL, -EOPNOTSUPP, 1, 0, 1 }
+/* Refused by vfio-pci's own checks before the livepatch asks the shim. */
+#define VFIO_FIRST	{ 1, NULL, -EOPNOTSUPP, 0, 0, 0 }
+/* The shim decides alike under both backends. */
+#define BOTH(e, u)	{ [KPROBE] = { e, u }, [LIVEPATCH] = { e, u } }
 
 FIXTURE_VARIANT_ADD(decision, off_legacy) {
-	.k = OFF, .mode = DBR_IMP_LEGACY, .exposed = VFIO_REFUSED, .upstream = LEFT_UPSTREAM,
+	.k = OFF, .mode = DBR_IMP_LEGACY,
+	.by = { [KPROBE] = { VFIO_REFUSED, LEFT_UPSTREAM },
+		[LIVEPATCH] = { VFIO_FIRST, VFIO_FIRST } },
 };
 FIXTURE_VARIANT_ADD(decision, off_nocb) {
-	.k = OFF, .mode = DBR_IMP_NOCB, .exposed = NO_NOCB, .upstream = LEFT_UPSTREAM,
+	.k = OFF, .mode = DBR_IMP_NOCB,
+	.by = { [KPROBE] = { NO_NOCB, LEFT_UPSTREAM }, [LIVEPATCH] = { NO_NOCB, VFIO_FIRST } },
 };
 FIXTURE_VARIANT_ADD(decision, enforce_legacy) {
-	.k = ENFORCE, .mode = DBR_IMP_LEGACY, .exposed = SHIM_REFUSED, .upstream = LEFT_UPSTREAM,
+	.k = ENFORCE, .mode = DBR_IMP_LEGACY,
+	.by = { [KPROBE] = { SHIM_REFUSED, LEFT_UPSTREAM },
+		[LIVEPATCH] = { VFIO_FIRST, VFIO_FIRST } },
 };
 FIXTURE_VARIANT_ADD(decision, enforce_nocb) {
-	.k = ENFORCE, .mode = DBR_IMP_NOCB, .exposed = NO_NOCB, .upstream = LEFT_UPSTREAM,
+	.k = ENFORCE, .mode = DBR_IMP_NOCB,
+	.by = { [KPROBE] = { NO_NOCB, LEFT_UPSTREAM }, [LIVEPATCH] = { NO_NOCB, VFIO_FIRST } },
 };
 /* Its callback looks revocable. */
 FIXTURE_VARIANT_ADD(decision, enforce_stub) {
-	.k = ENFORCE, .mode = DBR_IMP_STUB, .exposed = PASSED, .upstream = PASSED,
+	.k = ENFORCE, .mode = DBR_IMP_STUB, .by = BOTH(PASSED, PASSED),
 };
 FIXTURE_VARIANT_ADD(decision, enforce_deny_stub) {
 	.k = { "enforce", "N", DENY_STUB_CB }, .mode = DBR_IMP_STUB,
-	.exposed = SHIM_REFUSED, .upstream = SHIM_REFUSED,
+	.by = BOTH(SHIM_REFUSED, SHIM_REFUSED),
 };
 FIXTURE_VARIANT_ADD(decision, off_deny_stub) {
-	.k = { "off", "N", DENY_STUB_CB }, .mode = DBR_IMP_STUB,
-	.exposed = PASSED, .upstream = PASSED,
+	.k = { "off", "N", DENY_STUB_CB }, .mode = DBR_IMP_STUB, .by = BOTH(PASSED, PASSED),
 };
 FIXTURE_VARIANT_ADD(decision, strict_stub) {
-	.k = STRICT, .mode = DBR_IMP_STUB, .exposed = SHIM_REFUSED, .upstream = SHIM_REFUSED,
+	.k = STRICT, .mode = DBR_IMP_STUB, .by = BOTH(SHIM_REFUSED, SHIM_REFUSED),
 };
 /* The deny list names modules too: even a compliant importer. */
 FIXTURE_VARIANT_ADD(decision, enforce_deny_mod_compliant) {
 	.k = { "enforce", "N", DENY_MOD }, .mode = DBR_IMP_COMPLIANT,
-	.exposed = SHIM_REFUSED, .upstream = SHIM_REFUSED,
+	.by = BOTH(SHIM_REFUSED, SHIM_REFUSED),
 };
 
 FIXTURE_SETUP(decision)
 {
+	/* An unknown backend fails in ctx_setup(); until then kprobe's. */
+	int bk = shim_backend();
+	const struct outcomes *o = &variant->by[bk < 0 ? KPROBE : bk];
 	int up = kernel_kind() == UPSTREAM;
 
-	ctx_setup(_metadata, &self->c, (variant->exposed.runs ? EXPOSED : 0) |
-		  (variant->upstream.runs ? UPSTREAM : 0),
-		  up ? variant->upstream.skip : variant->exposed.skip, &variant->k);
+	ctx_setup(_metadata, &self->c, (o->exposed.runs ? EXPOSED : 0) |
+		  (o->upstream.runs ? UPSTREAM : 0),
+		  up ? o->upstream.skip : o->exposed.skip, &variant->k);
 }
 
 FIXTURE_TEARDOWN(decision)
@@ -332,12 +393,13 @@ FIXTURE_TEARDOWN(decision)
 
 TEST_F(decision, attach)
 {
-	const struct outcome *o = self->c.kind == UPSTREAM ? &variant->upstream : &variant->exposed;
+	const struct outcomes *by = &variant->by[self->c.bk];
+	const struct outcome *o = self->c.kind == UPSTREAM ? &by->upstream : &by->exposed;
 	int r = import(&self->c, variant->mode, 1);
 
-	EXPECT_EQ(o->attach_err, r) TH_LOG("%s attach (%s, strict %s)",
+	EXPECT_EQ(o->attach_err, r) TH_LOG("%s attach (%s, strict %s, %s backend)",
 					   dbr_mode_name[variant->mode], variant->k.policy,
-					   variant->k.strict);
+					   variant->k.strict, backend_name[self->c.bk]);
 	EXPECT_EQ(r ? 0 : 1, dbr_buf_attachments(self->c.buf))
 		TH_LOG("attachments the dma-buf core counts");
 	if (!r)
@@ -421,13 +483,15 @@ FIXTURE_TEARDOWN(enforce)
  * Attached as the edu device it maps the BAR on v7.1+ (on 7.0 vfio's pin op
  * refuses it too); notified by the revoke, it holds nothing after. A reset
  * revokes only for its duration (vfio_pci_dma_buf_move(false) after it): it
- * maps again; a closed device's buffer is gone for good.
+ * maps again; a closed device's buffer is gone for good (a new attach: ENODEV).
  */
 static void compliant_revoke(struct __test_metadata *_metadata, struct ctx *c,
 			     enum dbr_vfio_revoke how)
 {
 	int up = c->kind == UPSTREAM;
 	struct dbr_imp_status st;
+	uint32_t late;
+	int r;
 
 	ASSERT_EQ(0, import(c, DBR_IMP_COMPLIANT, 1)) TH_LOG("enforce: compliant accepted");
 	EXPECT_EQ(up ? 0 : -EOPNOTSUPP, dbr_remap(c->imp, c->id))
@@ -450,11 +514,18 @@ static void compliant_revoke(struct __test_metadata *_metadata, struct ctx *c,
 		ASSERT_EQ(0, dbr_imp_status(c->imp, c->id, &st));
 		EXPECT_EQ(up, st.mapped) TH_LOG("mapped again after the reset");
 		EXPECT_EQ(0, st.stale) TH_LOG("not stale after the reset");
-	} else if (up) {
-		EXPECT_EQ(-ENODEV, dbr_remap(c->imp, c->id))
-			TH_LOG("device closed: cannot map again");
-		ASSERT_EQ(0, dbr_imp_status(c->imp, c->id, &st));
-		EXPECT_EQ(0, st.mapped) TH_LOG("not mapped after the close");
+	} else {
+		if (up) {
+			EXPECT_EQ(-ENODEV, dbr_remap(c->imp, c->id))
+				TH_LOG("device closed: cannot map again");
+			ASSERT_EQ(0, dbr_imp_status(c->imp, c->id, &st));
+			EXPECT_EQ(0, st.mapped) TH_LOG("not mapped after the close");
+		}
+		/* vfio_pci_dma_buf.revoked: the livepatch reads it at a BTF-derived offset. */
+		r = dbr_vfio_import(c->imp, c->buf, DBR_IMP_COMPLIANT, c->v.bdf, &late);
+		EXPECT_EQ(-ENODEV, r) TH_LOG("device closed: a new attach is refused");
+		if (!r)
+			dbr_release(c->imp, late);
 	}
 	EXPECT_EQ(0, release(c)) TH_LOG("release");
 }

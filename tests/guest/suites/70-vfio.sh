@@ -78,7 +78,7 @@ check_eq "exporters back to the default" "$(cat $P/exporters)" vfio_pci_core
 
 # --- the vfio-pci dma-buf: every assertion in dbr_vfio_test ---------------
 # Its variants set policy, strict and deny themselves and put them back.
-ktap_harness "vfio-pci dma-buf" env DBR_VFIO_BDF="$B_bdf" dbr_vfio_test
+ktap_harness "vfio-pci dma-buf" env DBR_EXPECT_BACKEND=kprobe DBR_VFIO_BDF="$B_bdf" dbr_vfio_test
 
 if [ $kind = noexport ]; then
 	dbr_vfio unbind >/dev/null

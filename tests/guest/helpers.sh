@@ -22,7 +22,7 @@ kv() {
 }
 # scen ARGS: a test-exporter scenario for make demo's table (S_*; the suites
 # run dbr_scenario attach, which asserts and exits 1 if not); vrun ARGS: a
-# VFIO one (V_*: 72, 75, 78, 82 and 84 still assert on its keys).
+# VFIO one (V_*: 78, 84 and one check of 75 still assert on its keys).
 scen() { kv S dbr_scenario run "$@"; }
 vrun() { kv V dbr_vfio run "$@"; }
 

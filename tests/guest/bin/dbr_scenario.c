@@ -57,17 +57,6 @@ static int parse_mode(const char *s)
 	return -1;
 }
 
-/* "0" or an errno name ("EOPNOTSUPP"): the errno, or -1. */
-static int parse_errno(const char *s)
-{
-	int e;
-
-	for (e = 0; e < 256 && strcmp(s, "?"); e++)
-		if (!strcmp(s, ename(e)))
-			return e;
-	return -1;
-}
-
 /* A whole decimal number, or -1. */
 static long parse_num(const char *s)
 {

@@ -22,6 +22,17 @@ static inline const char *ename(int err)
 	return n ? n : "?";
 }
 
+/* "0" or an errno name ("EOPNOTSUPP"): the errno, or -1. */
+static inline int parse_errno(const char *s)
+{
+	int e;
+
+	for (e = 0; e < 256 && strcmp(s, "?"); e++)
+		if (!strcmp(s, ename(e)))
+			return e;
+	return -1;
+}
+
 /* "PROGRAM: message" on stderr, after what stdout holds; exit 2 (setup). */
 static inline void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)

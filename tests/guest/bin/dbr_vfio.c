@@ -384,6 +384,9 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	}
 	if ((notified || strcmp(late_expect, "0")) && !expect)
 		return usage();
+	/* An ERR no errno has would only ever "fail": refuse it as bad usage. */
+	if ((expect && parse_errno(expect) < 0) || parse_errno(late_expect) < 0)
+		return usage();
 	if (expect) {
 		/* Checked: the verdict is the exit status, the keys go nowhere. */
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);

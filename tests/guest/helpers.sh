@@ -58,6 +58,11 @@ delta_is() {
 	if [ -z "$_bad" ]; then ktap_ok "$_n"; else ktap_fail "$_n"; fi
 }
 
+# vfio_bind [--reset METHOD]: bind edu to vfio-pci; BDF= its address.
+# dbr_vfio bind checks the binding, the IOMMU group's node (and METHOD among
+# its reset methods) and says on stderr what is missing.
+vfio_bind() { BDF=$(dbr_vfio bind "$@") && [ -n "$BDF" ]; }
+
 # vfio_unload: edu back to no driver, vfio-pci and our modules unloaded,
 # checked (one result).
 vfio_unload() {

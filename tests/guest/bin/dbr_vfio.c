@@ -9,9 +9,11 @@
  *   dbr_vfio info [--bdf BDF]
  *	the device (default: the first QEMU edu, 1234:11e8): bdf=, group=,
  *	driver=, reset_method=
- *   dbr_vfio bind [--bdf BDF]
- *	bind it to vfio-pci (driver_override + drivers_probe); prints bdf=,
- *	group=, driver=
+ *   dbr_vfio bind [--bdf BDF] [--reset METHOD]
+ *	bind it to vfio-pci (driver_override + drivers_probe), check that
+ *	it is bound, that its IOMMU group's /dev/vfio node exists and, with
+ *	--reset, that its reset_method offers METHOD; print the BDF alone
+ *	(exit 0), or say on stderr what is missing (exit 2)
  *   dbr_vfio unbind [--bdf BDF]
  *	unbind it from its driver and clear driver_override
  *   dbr_vfio run MODE [options]
@@ -113,7 +115,8 @@
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: dbr_vfio info|bind|unbind [--bdf BDF]\n"
+		"usage: dbr_vfio info|unbind [--bdf BDF]\n"
+		"       dbr_vfio bind [--bdf BDF] [--reset METHOD]\n"
 		"       dbr_vfio run MODE [--revoke reset|command|close|none] [--nomap] [--nopci]\n"
 		"                [--exec CMD] [--then CMD] [--late MODE] [--hang MS] [--bdf BDF]\n"
 		"                [--expect ERR [--notified] [--late-expect ERR]]\n"
@@ -166,43 +169,50 @@ static void print_dev(const char *bdf)
 	       rm[0] ? rm : "none");
 }
 
-static int cmd_bind(const char *bdf)
+/* The IOMMU group's /dev/vfio node, once devtmpfs made it; "" if none. */
+static const char *group_node(const char *bdf, char *dev, size_t len)
 {
-	char path[PATH_MAX], driver[64];
+	char group[64];
+
+	dev_link(bdf, "iommu_group", group, sizeof(group));
+	snprintf(dev, len, "/dev/vfio/%s", group);
+	return group[0] && !access(dev, F_OK) ? dev : "";
+}
+
+static int cmd_bind(const char *bdf, const char *reset)
+{
+	char path[PATH_MAX], driver[64], rm[128];
 	int ret, i;
 
 	dev_link(bdf, "driver", driver, sizeof(driver));
-	if (!strcmp(driver, "vfio-pci")) {
-		print_dev(bdf);
-		return 0;
-	}
-	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", bdf);
-	ret = sysfs_set(path, "vfio-pci");
-	if (ret)
-		die("write vfio-pci to %s: %s (is vfio-pci loaded?)", path, strerror(-ret));
-	if (driver[0]) {
-		snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", bdf);
-		ret = sysfs_set(path, bdf);
+	if (strcmp(driver, "vfio-pci")) {
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/driver_override", bdf);
+		ret = sysfs_set(path, "vfio-pci");
 		if (ret)
-			die("unbind %s from %s: %s", bdf, driver, strerror(-ret));
+			die("write vfio-pci to %s: %s (is vfio-pci loaded?)", path,
+			    strerror(-ret));
+		if (driver[0]) {
+			snprintf(path, sizeof(path), PCI_DEVS "/%s/driver/unbind", bdf);
+			ret = sysfs_set(path, bdf);
+			if (ret)
+				die("unbind %s from %s: %s", bdf, driver, strerror(-ret));
+		}
+		ret = sysfs_set("/sys/bus/pci/drivers_probe", bdf);
+		if (ret)
+			die("drivers_probe %s: %s (is vfio-pci loaded?)", bdf, strerror(-ret));
+		dev_link(bdf, "driver", driver, sizeof(driver));
+		if (strcmp(driver, "vfio-pci"))
+			die("%s did not bind to vfio-pci (driver '%s')", bdf, driver);
 	}
-	ret = sysfs_set("/sys/bus/pci/drivers_probe", bdf);
-	if (ret)
-		die("drivers_probe %s: %s (is vfio-pci loaded?)", bdf, strerror(-ret));
 	/* /dev/vfio/<group> comes from devtmpfs; give it a moment. */
-	for (i = 0; i < 100; i++) {
-		char group[64], dev[PATH_MAX];
-
-		dev_link(bdf, "iommu_group", group, sizeof(group));
-		snprintf(dev, sizeof(dev), "/dev/vfio/%s", group);
-		if (group[0] && !access(dev, F_OK))
-			break;
+	for (i = 0; i < 100 && !group_node(bdf, path, sizeof(path))[0]; i++)
 		usleep(10000);
-	}
-	dev_link(bdf, "driver", driver, sizeof(driver));
-	if (strcmp(driver, "vfio-pci"))
-		die("%s did not bind to vfio-pci (driver '%s')", bdf, driver);
-	print_dev(bdf);
+	if (!group_node(bdf, path, sizeof(path))[0])
+		die("%s is bound to vfio-pci but has no IOMMU group node (%s)", bdf, path);
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/reset_method", bdf);
+	if (reset && !strstr(sysfs_read(path, rm, sizeof(rm)), reset))
+		die("%s offers no %s reset (reset_method: '%s')", bdf, reset, rm);
+	printf("%s\n", bdf);
 	return 0;
 }
 
@@ -221,7 +231,6 @@ static int cmd_unbind(const char *bdf)
 	ret = sysfs_set(path, "");
 	if (ret)
 		die("clear %s: %s", path, strerror(-ret));
-	print_dev(bdf);
 	return 0;
 }
 
@@ -706,8 +715,11 @@ int main(int argc, char **argv)
 		print_dev(bdf);
 		return 0;
 	}
-	if (!strcmp(cmd, "bind"))
-		return argc == 2 ? cmd_bind(bdf) : usage();
+	if (!strcmp(cmd, "bind")) {
+		if (argc == 4 && !strcmp(argv[2], "--reset"))
+			return cmd_bind(bdf, argv[3]);
+		return argc == 2 ? cmd_bind(bdf, NULL) : usage();
+	}
 	if (!strcmp(cmd, "unbind"))
 		return argc == 2 ? cmd_unbind(bdf) : usage();
 	if (!strcmp(cmd, "run"))

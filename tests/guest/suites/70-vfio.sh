@@ -1,5 +1,4 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # B_*: set by eval of dbr_vfio bind's key=value lines
 # A real vfio-pci dma-buf (BAR0 of the edu device) against the test
 # importer, through the shim's kprobe hook: what VFIO itself refuses, what
 # the shim refuses, and what an accepted importer still holds after VFIO
@@ -53,10 +52,8 @@ noexport) want="; vfio_pci_core loaded, exports no dma-bufs on this kernel" ;;
 esac
 check_eq "hook target says vfio_pci_core is loaded" "$(sed 's/^[^;]*//' $H/target)" "$want"
 
-eval "$(dbr_vfio bind | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.,-]*\)$/B_\1=\2/p')"
-check_eq "edu bound to vfio-pci, in an IOMMU group, bus reset available" \
-	"$B_driver/${B_group:+group}/$(echo "$B_reset_method" | grep -o bus)" "vfio-pci/group/bus"
-ktap_diag "edu $B_bdf group $B_group reset_method $B_reset_method"
+check "edu bound to vfio-pci, in an IOMMU group, bus reset available" vfio_bind --reset bus
+ktap_diag "edu: $(dbr_vfio info | xargs)"
 
 # --- the test exporter's unguarded buffers, guarded by exporters= ---------
 setpol strict
@@ -78,7 +75,7 @@ check_eq "exporters back to the default" "$(cat $P/exporters)" vfio_pci_core
 
 # --- the vfio-pci dma-buf: every assertion in dbr_vfio_test ---------------
 # Its variants set policy, strict and deny themselves and put them back.
-ktap_harness "vfio-pci dma-buf" env DBR_EXPECT_BACKEND=kprobe DBR_VFIO_BDF="$B_bdf" dbr_vfio_test
+ktap_harness "vfio-pci dma-buf" env DBR_EXPECT_BACKEND=kprobe DBR_VFIO_BDF="$BDF" dbr_vfio_test
 
 if [ $kind = noexport ]; then
 	dbr_vfio unbind >/dev/null

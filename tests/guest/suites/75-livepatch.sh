@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # B_*, V_*: set by eval of dbr_vfio's key=value lines
+# shellcheck disable=SC2154 # V_*: set by eval of dbr_vfio run's key=value lines
 # The livepatch hook backend (dmabuf_revoke_livepatch, src/livepatch.c):
 # it loads only beside a shim loaded with backend=livepatch; it patches
 # vfio_pci_core whether that loads before or after; it makes the kprobe
@@ -93,15 +93,14 @@ check "dmesg: vfio_pci_core matched the build-time BTF" \
 check_eq "vfio_pci_core object patched" "$(cat $LP/vfio_pci_core/patched)" 1
 check_eq "hook/state with vfio_pci_core loaded" "$(cat $H/state)" $armed
 
-eval "$(dbr_vfio bind | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.,-]*\)$/B_\1=\2/p')"
-check_eq "edu bound to vfio-pci" "$B_driver" vfio-pci
+check "edu bound to vfio-pci" vfio_bind
 
 # --- the kprobe backend's decisions (70-vfio), asserted by dbr_vfio_test ----
 # Its variants carry the livepatch's outcomes: what vfio-pci refuses itself
 # (legacy; 7.1+ nocb; a closed device's buffer: the revoked bit read at the
 # BTF-derived offset) the shim never sees.
 ktap_harness "vfio-pci dma-buf (livepatch backend, patch applied at vfio_pci_core load)" \
-	env DBR_EXPECT_BACKEND=livepatch DBR_VFIO_BDF="$B_bdf" dbr_vfio_test
+	env DBR_EXPECT_BACKEND=livepatch DBR_VFIO_BDF="$BDF" dbr_vfio_test
 check "dmesg names the refused importer on vfio_pci_core" \
 	sh -c "dmesg | grep -q 'dmabuf_revoke: refused: .* attaching to a vfio_pci_core buffer'"
 
@@ -127,7 +126,7 @@ echo "" >$P/deny
 # The same decisions with the patch applied to a loaded vfio_pci_core (the
 # deny-listed stub refused again, the shim asked again).
 ktap_harness "vfio-pci dma-buf (livepatch backend, vfio_pci_core patched while loaded)" \
-	env DBR_EXPECT_BACKEND=livepatch DBR_VFIO_BDF="$B_bdf" dbr_vfio_test
+	env DBR_EXPECT_BACKEND=livepatch DBR_VFIO_BDF="$BDF" dbr_vfio_test
 # The decision table of 40-scenarios, the same expectations under this backend.
 ktap_harness "decision table (livepatch backend)" env DBR_EXPECT_BACKEND=livepatch dbr_policy_test
 check "disable -> unload" lp_unload

@@ -1,5 +1,4 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # B_*: set by eval of dbr_vfio bind's key=value lines
 # Tracking a real vfio-pci dma-buf (BAR0 of the edu device) without
 # vfio-pci's cooperation (src/probe_track.c), and the stale-mapping watchdog
 # on it: on 7.2+ vfio-pci's revoke waits, with no bound, for every mapping
@@ -33,13 +32,12 @@ modprobe dmabuf_revoke_exporter && modprobe dmabuf_revoke_importer ||
 	ktap_diag "modprobe of the test modules failed"
 check_eq "track_guarded defaults to Y" "$(cat $P/track_guarded)" Y
 modprobe vfio-pci && modprobe vfio_iommu_type1 || ktap_diag "modprobe vfio-pci failed"
-eval "$(dbr_vfio bind | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.,-]*\)$/B_\1=\2/p')"
-check_eq "edu bound to vfio-pci" "$B_driver" vfio-pci
+check "edu bound to vfio-pci" vfio_bind
 
 mark() { LOG0=$(dmesg | wc -l); echo >$T/trace; }
 newlog() { dmesg | tail -n +$((LOG0 + 1)); }
 
-W="env DBR_VFIO_BDF=$B_bdf dbr_vfio_watch_test"
+W="env DBR_VFIO_BDF=$BDF dbr_vfio_watch_test"
 if [ $kind = noexport ]; then
 	ktap_harness "vfio-pci buffers tracked and watched" $W
 else
@@ -80,14 +78,14 @@ else
 	if [ $kind = wait ]; then
 		line=$(newlog | grep 'dmabuf_revoke: stale: vfio_pci_core buffer ' | grep 'still mapped' | head -n1)
 		ktap_diag "${line:-no watchdog line}"
-		check "log: importer dbr_imp_stub_cb [dmabuf_revoke_importer] (device $B_bdf) still mapped" \
-			sh -c "echo '$line' | grep -q 'importer dbr_imp_stub_cb \[dmabuf_revoke_importer\] (device $B_bdf) still mapped [0-9]* ms after the revoke'"
+		check "log: importer dbr_imp_stub_cb [dmabuf_revoke_importer] (device $BDF) still mapped" \
+			sh -c "echo '$line' | grep -q 'importer dbr_imp_stub_cb \[dmabuf_revoke_importer\] (device $BDF) still mapped [0-9]* ms after the revoke'"
 		check "trace: dbr_stale names it" \
 			grep -q 'dbr_stale: exporter=vfio_pci_core .* importer="dbr_imp_stub_cb \[dmabuf_revoke_importer\]" ms=' $T/trace
 		check "trace: dbr_unmapped of the stub after the release" \
 			grep -q 'dbr_unmapped: exporter=vfio_pci_core .*importer="dbr_imp_stub_cb' $T/trace
 		check "log: it unmapped, and when" \
-			sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -q 'stale: vfio_pci_core buffer .*dbr_imp_stub_cb.*(device $B_bdf) unmapped [0-9]* ms after the revoke'"
+			sh -c "dmesg | tail -n +$((LOG0 + 1)) | grep -q 'stale: vfio_pci_core buffer .*dbr_imp_stub_cb.*(device $BDF) unmapped [0-9]* ms after the revoke'"
 	else
 		ktap_skip_n 4 "the watchdog names a stub blocking VFIO_DEVICE_RESET" "$NOWAIT"
 	fi

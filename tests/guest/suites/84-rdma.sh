@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # V_*, B_*: set by eval of dbr_vfio's key=value lines
+# shellcheck disable=SC2154 # V_*: set by eval of dbr_vfio run's key=value lines
 # The real RDMA pinned importer (issue 10 item 6): the kernel's own
 # ib_umem_dmabuf_get_pinned() and, where it exists,
 # ib_umem_dmabuf_get_pinned_revocable_and_lock(), called by the guest-only
@@ -59,11 +59,11 @@ ktap_harness "RDMA import of a guarded test-exporter buffer, policy x import" db
 # --- a vfio-pci buffer (BAR0 of the edu device) -----------------------------
 if have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
 	modprobe vfio-pci && modprobe vfio_iommu_type1 || ktap_diag "modprobe vfio-pci failed"
-	eval "$(dbr_vfio bind | sed -n 's/^\([a-z_]*\)=\([A-Za-z0-9_:.,-]*\)$/B_\1=\2/p')"
-	ktap_diag "edu ${B_bdf:-?} on ${B_driver:-?}; hook $(cat "$H/state")"
+	vfio_bind || ktap_diag "edu not bound to vfio-pci"
+	ktap_diag "edu ${BDF:-?} on vfio-pci; hook $(cat "$H/state")"
 	# import VARIANT: the import is made by dbr_rdma in dbr_vfio's --exec,
 	# kept across the revoke, looked at and released in --then.
-	IMP="dbr_rdma import --fd \$DBR_VFIO_BUF_FD --pci ${B_bdf:-none}"
+	IMP="dbr_rdma import --fd \$DBR_VFIO_BUF_FD --pci ${BDF:-none}"
 	THEN='id=$(sed -n "s/^id=//p" /tmp/84.imp); [ -z "$id" ] || { dbr_rdma status $id; dbr_rdma release $id; }'
 	setpol enforce
 	hook_snap
@@ -85,7 +85,7 @@ if have HAVE_VFIO_DEVICE_FEATURE_DMA_BUF; then
 		vrun none --revoke reset --exec "$IMP revocable | tee /tmp/84.imp" --then "$THEN"
 		ktap_diag "enforce, revocable import of vfio BAR0: ${V_import_err:-?} mapped=${V_before_mapped:-?} pinned=${V_before_pinned:-?}; reset ${V_revoke_err:-?}; after: revokes=${V_after_revokes:-?} revoked=${V_after_revoked:-?} mapped=${V_after_mapped:-?}; hook $(hook_moved)"
 		check_eq "vfio, enforce: revocable pinned import accepted, BAR0 mapped (P2P to itself)" \
-			"${V_import_err:-?}/${V_before_mapped:-?}/${V_before_dev:-?}" "0/1/${B_bdf:-none}"
+			"${V_import_err:-?}/${V_before_mapped:-?}/${V_before_dev:-?}" "0/1/${BDF:-none}"
 		check_eq "vfio: VFIO_DEVICE_RESET revokes it (callback, revoked, unmapped) and completes; released" \
 			"${V_revoke_err:-?} ${V_after_revokes:-?}/${V_after_revoked:-?}/${V_after_mapped:-?} ${V_release_err:-?}" \
 			"0 1/1/0 0"

@@ -16,6 +16,8 @@
 
 #define PROG "dmabuf-revokectl"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Exit codes (documented in --help and dmabuf-revokectl(8)). */
 enum {
 	EXIT_OK = 0,		/* success */

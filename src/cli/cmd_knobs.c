@@ -178,7 +178,7 @@ int cmd_strict(struct ctx *c, int argc, char **argv)
 		return ret;
 	if (!v)
 		return print_scalar(c, "strict", true);
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (!strcmp(v, yes[i]))
 			w = "Y";
 		if (!strcmp(v, no[i]))

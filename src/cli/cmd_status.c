@@ -94,7 +94,6 @@ static const struct counter_def {
 #undef DBR_COUNTER
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define VAL 1024
 
 struct mod_info {
@@ -104,17 +103,17 @@ struct mod_info {
 };
 
 struct status {
-	struct mod_info mod[N(modules)];
-	char knob[N(knobs)][VAL];	/* "" when unreadable */
-	bool have_knob[N(knobs)];
-	char hook[N(hook_files)][128];
-	bool have_hook[N(hook_files)];
+	struct mod_info mod[ARRAY_SIZE(modules)];
+	char knob[ARRAY_SIZE(knobs)][VAL];	/* "" when unreadable */
+	bool have_knob[ARRAY_SIZE(knobs)];
+	char hook[ARRAY_SIZE(hook_files)][128];
+	bool have_hook[ARRAY_SIZE(hook_files)];
 	char lp_enabled[8], lp_transition[8];
 	bool have_lp_enabled, have_lp_transition;
 	char shim_version[64], kar[8];
 	bool have_shim_version, have_kar;
-	char counter[N(counters)][24];
-	bool have_counter[N(counters)];
+	char counter[ARRAY_SIZE(counters)][24];
+	bool have_counter[ARRAY_SIZE(counters)];
 };
 
 static void gather_module(struct ctx *c, const char *name, struct mod_info *m)
@@ -135,11 +134,11 @@ static void gather(struct ctx *c, struct status *s)
 {
 	size_t i;
 
-	for (i = 0; i < N(modules); i++)
+	for (i = 0; i < ARRAY_SIZE(modules); i++)
 		gather_module(c, modules[i], &s->mod[i]);
-	for (i = 0; i < N(knobs); i++)
+	for (i = 0; i < ARRAY_SIZE(knobs); i++)
 		s->have_knob[i] = !ctx_read(c, s->knob[i], VAL, P_PARAMS "/%s", knobs[i]);
-	for (i = 0; i < N(hook_files); i++)
+	for (i = 0; i < ARRAY_SIZE(hook_files); i++)
 		s->have_hook[i] = !ctx_read(c, s->hook[i], sizeof(s->hook[i]),
 					    P_STATE "/hook/%s", hook_files[i].file);
 	s->have_lp_enabled = !ctx_read(c, s->lp_enabled, sizeof(s->lp_enabled),
@@ -149,7 +148,7 @@ static void gather(struct ctx *c, struct status *s)
 	s->have_shim_version = !ctx_read(c, s->shim_version, sizeof(s->shim_version),
 					 P_STATE "/version");
 	s->have_kar = !ctx_read(c, s->kar, sizeof(s->kar), P_STATE "/kernel_attach_revocable");
-	for (i = 0; i < N(counters); i++)
+	for (i = 0; i < ARRAY_SIZE(counters); i++)
 		s->have_counter[i] = !ctx_read(c, s->counter[i], sizeof(s->counter[i]),
 					       P_STATE "/counters/%s", counters[i].file);
 }
@@ -164,7 +163,7 @@ static void print_text(const struct status *s)
 	size_t i;
 
 	printf(PROG " %s\n\nmodules:\n", DMABUF_REVOKE_VERSION);
-	for (i = 0; i < N(modules); i++) {
+	for (i = 0; i < ARRAY_SIZE(modules); i++) {
 		const struct mod_info *m = &s->mod[i];
 
 		if (m->state != MOD_NOT_LOADED)
@@ -177,10 +176,10 @@ static void print_text(const struct status *s)
 			printf("  %-24s %-10s - (not installed)\n", modules[i], "not loaded");
 	}
 	printf("\npolicy:\n");
-	for (i = 0; i < N(knobs); i++)
+	for (i = 0; i < ARRAY_SIZE(knobs); i++)
 		printf("  %-10s %s\n", knobs[i], dash(s->have_knob[i], s->knob[i]));
 	printf("\nhook:\n");
-	for (i = 0; i < N(hook_files); i++)
+	for (i = 0; i < ARRAY_SIZE(hook_files); i++)
 		printf("  %-16s %s\n", hook_files[i].file, dash(s->have_hook[i], s->hook[i]));
 	printf("  %-16s enabled=%s transition=%s\n", "livepatch",
 	       dash(s->have_lp_enabled, s->lp_enabled),
@@ -189,7 +188,7 @@ static void print_text(const struct status *s)
 	       !s->have_kar ? "-" : !strcmp(s->kar, "1") ? "yes" : "no");
 	printf("  shim version: %s\n", dash(s->have_shim_version, s->shim_version));
 	printf("\ncounters:\n");
-	for (i = 0; i < N(counters); i++)
+	for (i = 0; i < ARRAY_SIZE(counters); i++)
 		printf("  %-18s %s\n", counters[i].file, dash(s->have_counter[i], s->counter[i]));
 }
 
@@ -203,7 +202,7 @@ static void print_json_modules(struct json *j, const struct status *s)
 	size_t i;
 
 	json_begin_obj(j, "modules");
-	for (i = 0; i < N(modules); i++) {
+	for (i = 0; i < ARRAY_SIZE(modules); i++) {
 		const struct mod_info *m = &s->mod[i];
 
 		json_begin_obj(j, modules[i]);
@@ -232,14 +231,14 @@ static void print_json(const struct status *s)
 	else
 		json_null(&j, "strict");
 	json_opt_str(&j, "learn", s->have_knob[K_learn], s->knob[K_learn]);
-	for (i = K_deny; i < N(knobs); i++) {
+	for (i = K_deny; i < ARRAY_SIZE(knobs); i++) {
 		if (s->have_knob[i])
 			json_list(&j, knobs[i], s->knob[i]);
 		else
 			json_null(&j, knobs[i]);
 	}
 	json_begin_obj(&j, "hook");
-	for (i = 0; i < N(hook_files); i++) {
+	for (i = 0; i < ARRAY_SIZE(hook_files); i++) {
 		if (hook_files[i].help)
 			json_num_or_null(&j, hook_files[i].file, s->have_hook[i] ? s->hook[i] : NULL);
 		else
@@ -255,7 +254,7 @@ static void print_json(const struct status *s)
 	else
 		json_null(&j, "kernel_attach_revocable");
 	json_begin_obj(&j, "counters");
-	for (i = 0; i < N(counters); i++)
+	for (i = 0; i < ARRAY_SIZE(counters); i++)
 		json_num_or_null(&j, counters[i].file, s->have_counter[i] ? s->counter[i] : NULL);
 	json_end_obj(&j);
 	json_end_obj(&j);
@@ -362,7 +361,7 @@ static void prom_hook(struct prom *p, const struct status *s)
 		state[strcspn(state, ":")] = '\0';
 		prom_family(p, "gauge", "1 for the hook's current state (hook/state), 0 for the others.",
 			    "dmabuf_revoke_hook_state");
-		for (i = 0; i < N(hook_states); i++) {
+		for (i = 0; i < ARRAY_SIZE(hook_states); i++) {
 			known |= !strcmp(state, hook_states[i]);
 			prom_sample(p, B(!strcmp(state, hook_states[i])), "state", hook_states[i], NULL);
 		}
@@ -375,7 +374,7 @@ static void prom_hook(struct prom *p, const struct status *s)
 		prom_sample(p, "1", "backend", s->have_hook[HOOK_backend] ? s->hook[HOOK_backend] : "",
 			    "target", s->have_hook[HOOK_target] ? s->hook[HOOK_target] : "",
 			    "state", s->have_hook[HOOK_state] ? s->hook[HOOK_state] : "", NULL);
-	for (i = 0; i < N(hook_files); i++) {
+	for (i = 0; i < ARRAY_SIZE(hook_files); i++) {
 		if (!hook_files[i].help || !s->have_hook[i])
 			continue;
 		prom_family(p, "counter", hook_files[i].help, "dmabuf_revoke_hook_%s_total",
@@ -465,7 +464,7 @@ static int print_prometheus(const struct status *s)
 		    "dmabuf_revoke_loaded");
 	prom_sample(&p, B(s->mod[0].state != MOD_NOT_LOADED), NULL);
 	prom_family(&p, "gauge", "1 if the module is loaded, else 0.", "dmabuf_revoke_module_loaded");
-	for (i = 0; i < N(modules); i++)
+	for (i = 0; i < ARRAY_SIZE(modules); i++)
 		prom_sample(&p, B(s->mod[i].state != MOD_NOT_LOADED), "module", modules[i], NULL);
 	if (s->have_shim_version) {
 		prom_family(&p, "gauge", "Versions of the loaded module and of this CLI, value always 1.",
@@ -491,7 +490,7 @@ static int print_prometheus(const struct status *s)
 			    "dmabuf_revoke_kernel_attach_revocable");
 		prom_sample(&p, s->kar, NULL);
 	}
-	for (i = 0; i < N(counters); i++) {
+	for (i = 0; i < ARRAY_SIZE(counters); i++) {
 		const struct counter_def *d = &counters[i];
 
 		if (!i || strcmp(d->metric, counters[i - 1].metric))

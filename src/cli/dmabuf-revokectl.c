@@ -54,7 +54,7 @@ static const struct command commands[] = {
 	  "recent verdicts, revokes, unmaps, stale (debugfs)", "" },
 };
 
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define N_COMMANDS ARRAY_SIZE(commands)
 
 static const char help_head[] =
 	"Usage: " PROG " [--json] COMMAND [ARGS...]\n"

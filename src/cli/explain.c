@@ -58,6 +58,42 @@ void lockdown_mode(const struct ctx *c, char *buf, size_t size)
 	snprintf(buf, size, "%s", open + 1);
 }
 
+/* Errors whose whole explanation is "MODULE: text", with their exit codes. */
+struct plain_msg {
+	int err;
+	int exit;
+	const char *text;
+};
+
+static const struct plain_msg load_plain[] = {
+	{ EEXIST, EXIT_FAIL, "already loaded" },
+	{ ERR_SYSROOT_NO_KMOD, EXIT_UNAVAIL,
+	  "not loading a module while DMABUF_REVOKE_SYSROOT is set" },
+};
+
+static const struct plain_msg unload_plain[] = {
+	{ ENOENT, EXIT_UNAVAIL, "not loaded" },
+	{ EPERM, EXIT_FAIL, "operation not permitted: removing modules needs root" },
+	{ ERR_SYSROOT_NO_KMOD, EXIT_UNAVAIL,
+	  "not removing a module while DMABUF_REVOKE_SYSROOT is set" },
+};
+
+/* @err's line of @t, else "cannot @verb" and the errno's text. */
+static int explain_plain(const struct plain_msg *t, size_t n, const char *verb,
+			 const char *module, int err, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].err == err) {
+			snprintf(buf, size, "%s: %s", module, t[i].text);
+			return t[i].exit;
+		}
+	}
+	snprintf(buf, size, "%s: cannot %s: %s", module, verb, strerror(err));
+	return EXIT_FAIL;
+}
+
 static const char *release(struct utsname *u)
 {
 	return uname(u) ? "$(uname -r)" : u->release;
@@ -120,16 +156,9 @@ int explain_load(const struct ctx *c, const char *module, int err, char *buf,
 			 "%s: the kernel refused a module parameter (Invalid argument); the reason "
 			 "is in the kernel log: dmesg | grep %s", module, module);
 		return EXIT_FAIL;
-	case EEXIST:
-		snprintf(buf, size, "%s: already loaded", module);
-		return EXIT_FAIL;
-	case ERR_SYSROOT_NO_KMOD:
-		snprintf(buf, size,
-			 "%s: not loading a module while DMABUF_REVOKE_SYSROOT is set", module);
-		return EXIT_UNAVAIL;
 	}
-	snprintf(buf, size, "%s: cannot load: %s", module, strerror(err));
-	return EXIT_FAIL;
+	return explain_plain(load_plain, ARRAY_SIZE(load_plain), "load", module, err, buf,
+			     size);
 }
 
 int explain_unload(const struct ctx *c, const char *module, int err, char *buf,
@@ -149,20 +178,9 @@ int explain_unload(const struct ctx *c, const char *module, int err, char *buf,
 				 "%s: in use (dma-bufs or attachments are still open): close "
 				 "them and retry", module);
 		return EXIT_FAIL;
-	case ENOENT:
-		snprintf(buf, size, "%s: not loaded", module);
-		return EXIT_UNAVAIL;
-	case EPERM:
-		snprintf(buf, size,
-			 "%s: operation not permitted: removing modules needs root", module);
-		return EXIT_FAIL;
-	case ERR_SYSROOT_NO_KMOD:
-		snprintf(buf, size,
-			 "%s: not removing a module while DMABUF_REVOKE_SYSROOT is set", module);
-		return EXIT_UNAVAIL;
 	}
-	snprintf(buf, size, "%s: cannot remove: %s", module, strerror(err));
-	return EXIT_FAIL;
+	return explain_plain(unload_plain, ARRAY_SIZE(unload_plain), "remove", module, err,
+			     buf, size);
 }
 
 int explain_write(const char *knob, const char *value, int err, char *buf,

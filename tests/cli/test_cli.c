@@ -252,7 +252,10 @@ static void explain_other_load_errors(void **state)
 	assert_non_null(strstr(msg, "module parameter"));
 	assert_int_equal(explain_load(&f->c, "m", EXDEV, msg, sizeof(msg)), EXIT_UNAVAIL);
 	assert_non_null(strstr(msg, "DMABUF_REVOKE_SYSROOT"));
+	assert_int_equal(explain_load(&f->c, "m", EEXIST, msg, sizeof(msg)), EXIT_FAIL);
+	assert_string_equal(msg, "m: already loaded");
 	assert_int_equal(explain_load(&f->c, "m", ENOMEM, msg, sizeof(msg)), EXIT_FAIL);
+	assert_non_null(strstr(msg, "m: cannot load: "));
 	assert_non_null(strstr(msg, strerror(ENOMEM)));
 }
 
@@ -270,6 +273,14 @@ static void explain_unload_busy(void **state)
 	explain_unload(&f->c, "dmabuf_revoke", EBUSY, msg, sizeof(msg));
 	assert_non_null(strstr(msg, "in use by dmabuf_revoke_exporter"));
 	assert_int_equal(explain_unload(&f->c, "x", ENOENT, msg, sizeof(msg)), EXIT_UNAVAIL);
+	assert_string_equal(msg, "x: not loaded");
+	assert_int_equal(explain_unload(&f->c, "x", EPERM, msg, sizeof(msg)), EXIT_FAIL);
+	assert_non_null(strstr(msg, "x: operation not permitted: removing modules needs root"));
+	assert_int_equal(explain_unload(&f->c, "x", EXDEV, msg, sizeof(msg)), EXIT_UNAVAIL);
+	assert_non_null(strstr(msg, "not removing a module while DMABUF_REVOKE_SYSROOT"));
+	assert_int_equal(explain_unload(&f->c, "x", ENOMEM, msg, sizeof(msg)), EXIT_FAIL);
+	assert_non_null(strstr(msg, "x: cannot remove: "));
+	assert_non_null(strstr(msg, strerror(ENOMEM)));
 }
 
 static void explain_knob_writes(void **state)

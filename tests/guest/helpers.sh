@@ -63,14 +63,32 @@ delta_is() {
 # its reset methods) and says on stderr what is missing.
 vfio_bind() { BDF=$(dbr_vfio bind "$@") && [ -n "$BDF" ]; }
 
+# unloaded MOD...: none of them is loaded (those that are, in a diag).
+unloaded() {
+	_left=
+	for _m in "$@"; do
+		_m=$(echo "$_m" | tr - _)
+		[ ! -d "/sys/module/$_m" ] || _left="$_left $_m"
+	done
+	[ -z "$_left" ] || ktap_diag "still loaded:$_left"
+	[ -z "$_left" ]
+}
+# unload MOD...: modprobe -r each one still loaded, in this order; then
+# unloaded.
+unload() {
+	for _m in "$@"; do
+		[ ! -d "/sys/module/$(echo "$_m" | tr - _)" ] || modprobe -r "$_m"
+	done
+	unloaded "$@"
+}
+
 # vfio_unload: edu back to no driver, vfio-pci and our modules unloaded,
 # checked (one result).
 vfio_unload() {
 	dbr_vfio unbind >/dev/null
 	modprobe -r vfio-pci vfio_iommu_type1
-	modprobe -r dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke
 	check "all modules unload" \
-		sh -c "[ ! -d /sys/module/dmabuf_revoke ] && [ ! -d /sys/module/vfio_pci_core ]"
+		unload dmabuf_revoke_importer dmabuf_revoke_exporter dmabuf_revoke vfio_pci_core
 }
 
 # waitfor COND [TENTHS]: poll COND (a shell expression) every 0.1 s, bounded

@@ -37,7 +37,7 @@ fi
 log=$out/build.log
 rc=0
 # dmabuf_revoke_livepatch is derived from the BTF of this kernel's own module.
-vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/null | head -n1) || true
+vfio_ko=$(ls "$(kmoddir "$k")"/kernel/drivers/vfio/pci/vfio-pci-core.ko* 2>/dev/null | sed -n 1p) || true
 {
 	"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$out/mod" KDIR="$kd" VFIO_KO="$vfio_ko" modules &&
 		"$TOP/scripts/toolchain.sh" run "$k" -- make -C "$kd" M="$out/selfcheck" modules &&

@@ -60,7 +60,7 @@ mirror() {
 	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 		/etc/apt/sources.list.d/*.sources 2>/dev/null |
 		grep -v '^[[:space:]]*#' | grep -oE '(https?|file):/+[^ ]+' |
-		sed 's:/*$::' | grep -E "/$want\$" | head -n1) || true
+		sed 's:/*$::' | grep -E "/$want\$" | sed -n 1p) || true
 	[ -n "$uri" ] || die "no '$want' mirror in /etc/apt/sources.list*; set $var"
 	echo "$uri"
 }

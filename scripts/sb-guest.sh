@@ -71,6 +71,14 @@ fetch_firmware() {
 vfw_vars() {	# virt-fw-vars from the extracted python3-virt-firmware
 	PYTHONPATH=$fw/usr/lib/python3/dist-packages /usr/bin/python3 -m virt.firmware.vars "$@"
 }
+# vars_have REGEX: a line of $work/vars.fd's variables matches REGEX. The
+# listing is read whole first: `vfw_vars --print | grep -q` ends the writer
+# early at a match, and pipefail made that broken pipe a random failure
+# (a CI run died at sb-disks so).
+vars_have() {
+	local out
+	out=$(vfw_vars -i "$work/vars.fd" --print 2>/dev/null) && grep -q "$1" <<<"$out"
+}
 
 # The ESP, a FAT file system without a partition table (OVMF boots it as
 # a whole-disk file system): shim as the removable-media path, grub and
@@ -123,7 +131,7 @@ make_disks() {
 	rm -f "$work/root.qcow2"
 	qemu-img create -q -f qcow2 -F raw -b "$img" "$work/root.qcow2"
 	cp "$OVMF_VARS" "$work/vars.fd"
-	vfw_vars -i "$work/vars.fd" --print 2>/dev/null | grep -q '^SecureBootEnable *: bool: ON' ||
+	vars_have '^SecureBootEnable *: bool: ON' ||
 		die "$OVMF_VARS: SecureBootEnable is not on"
 }
 
@@ -221,7 +229,7 @@ stage_strict "sb-firmware" fetch_firmware
 if [ "${DMABUF_REVOKE_SB_FROM:-1}" = 2 ]; then
 	[ -f "$work/root.qcow2" ] && [ -f "$work/vars.fd" ] && [ -f "$res/boot1/results.ktap" ] ||
 		die "DMABUF_REVOKE_SB_FROM=2: no boot 1 in $work and $res"
-	vfw_vars -i "$work/vars.fd" --print 2>/dev/null | grep -q '^MokList ' ||
+	vars_have '^MokList ' ||
 		stage_strict "sb-enroll-mok" enroll_mok
 else
 	rm -rf "$res"

@@ -79,7 +79,7 @@ documented() {	# documented PARAM: once, commented, README's default, "# " line 
 	local c v why d
 	c=$(grep -c "^#options dmabuf_revoke $1=" "$conf")
 	v=$(sed -n "s/^#options dmabuf_revoke $1=//p" "$conf")
-	why=$(grep -B1 "^#options dmabuf_revoke $1=" "$conf" | head -n1)
+	why=$(awk -v p="#options dmabuf_revoke $1=" 'index($0, p) == 1 { print prev; exit } { prev = $0 }' "$conf")
 	d=$(readme_default "$1")
 	[ "$c" = 1 ] && [ "$v" = "$d" ] && [[ $why == "# "* ]] && return 0
 	echo "# $1: $c line(s), default '$v', README '$d', line above: '$why'"
@@ -97,17 +97,17 @@ t "boot conf: no option set as shipped" nothing_set
 deb=$BUILD/deb/dmabuf-revoke-dkms_${ver}_all.deb
 shipped_conffile() {
 	cmp -s "$conf" <(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./etc/modprobe.d/dmabuf-revoke.conf) &&
-		dpkg-deb -I "$deb" conffiles | grep -qx /etc/modprobe.d/dmabuf-revoke.conf
+		grep -qx /etc/modprobe.d/dmabuf-revoke.conf <<<"$(dpkg-deb -I "$deb" conffiles)"
 }
 if [ -f "$deb" ]; then
 	t "boot conf: dmabuf-revoke-dkms ships it as the conffile /etc/modprobe.d/dmabuf-revoke.conf" shipped_conffile
 fi
-ctl=$(compgen -G "$BUILD/deb/dmabuf-revokectl_${ver}_*.deb" | head -n1)
+ctl=$(compgen -G "$BUILD/deb/dmabuf-revokectl_${ver}_*.deb" | sed -n 1p)
 unit_fields() {
 	grep -qx Type=oneshot "$1" && grep -qx RemainAfterExit=yes "$1" &&
 		grep -qx "ExecStart=/usr/sbin/dmabuf-revokectl enable" "$1"
 }
-postrm_purges() { dpkg-deb -I "$ctl" postrm | grep -q "deb-systemd-helper purge .dmabuf-revoke.service."; }
+postrm_purges() { grep -q "deb-systemd-helper purge .dmabuf-revoke.service." <<<"$(dpkg-deb -I "$ctl" postrm)"; }
 verify_clean() {	# rc 0 and not a word: it only warns about some errors
 	local out rc
 	out=$(MANPATH=$root/usr/share/man systemd-analyze verify --root="$root" "/$unit" 2>&1)
@@ -138,6 +138,6 @@ if [ -n "$ctl" ]; then
 		echo "ok $n - boot unit: systemd-analyze verify # SKIP no systemd-analyze on this host"
 	fi
 fi
-! grep -v '^[[:space:]]*#' "$TOP/dkms.conf" | grep -q 'uname'
+! awk '!/^[[:space:]]*#/ && /uname/ { f = 1 } END { exit !f }' "$TOP/dkms.conf"
 t "dkms conf: never uname -r" [ $? -eq 0 ]
 echo "1..$n"

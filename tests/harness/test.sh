@@ -84,7 +84,7 @@ t "judge_run: a failed nested result fails the run and counts" \
 # guest.sh: a run that fails before booting leaves no earlier verdict.
 stale() {
 	local b=$T/build k
-	k=$(manifest_kernels | head -n1)
+	k=$(manifest_kernels | sed -n 1p)
 	mkdir -p "$b/results/$k"
 	echo "99 0 0" >"$b/results/$k/counts"
 	echo "ok - $k: stale" >"$b/results/$k/verdict"

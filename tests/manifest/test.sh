@@ -77,7 +77,7 @@ covers() {
 	local m=$1 e=$2 k rc=0
 	shift 2
 	for k in "$@"; do
-		manifest_kernels "$m" | grep -qxF -- "$k" || { echo "# $k: not in $m"; rc=1; }
+		grep -qxF -- "$k" <<<"$(manifest_kernels "$m")" || { echo "# $k: not in $m"; rc=1; }
 		awk -v k="$k" '!/^#/ && $1==k {f=1} END {exit !f}' "$e" || { echo "# $k: no lines in $e"; rc=1; }
 	done
 	return $rc
@@ -103,7 +103,7 @@ refuses() {	# refuses NAME SED-SCRIPT: a copy edited by SED-SCRIPT fails the che
 		ok "broken manifest ($1) is refused: ${out%%$'\n'*}"
 	fi
 }
-k1=$(manifest_kernels "$MANIFEST" | head -n1)
+k1=$(manifest_kernels "$MANIFEST" | sed -n 1p)
 refuses "a field missing" '0,/^[0-9]/{/^[0-9]/s/ [0-9a-f]{64}$//}'
 refuses "short sha256" '0,/^[0-9]/{/^[0-9]/s/[0-9a-f]{4}$//}'
 refuses "unknown archive" '0,/^[0-9]/{/^[0-9]/s/ debian(-security)? / ubuntu /}'

@@ -249,7 +249,7 @@ manifest() {
 			# Debian's linux-source of the version proposed for the series.
 			out=$(propose_debug "$k" "$tab" "${proposed[${k%-debug}]:-}") || rc=1
 			printf '%s\n' "$out"
-			log "kernel $k: $(echo "$out" | awk '!/^#/ {print $2; exit}')"
+			log "kernel $k: $(awk '!/^#/ {print $2; exit}' <<<"$out")"
 			continue ;;
 		esac
 		re=$(printf '%s\n' "${SERIES[@]}" | awk -v k="$k" '$1==k {print $2}')
@@ -262,13 +262,13 @@ manifest() {
 		fi
 		out=$(propose "$k" "$re" "$tab") || rc=1
 		printf '%s\n' "$out"
-		proposed[$k]=$(echo "$out" | awk '!/^#/ {n = split($4, p, "_"); print p[2]; exit}')
+		proposed[$k]=$(awk '!/^#/ {n = split($4, p, "_"); print p[2]; exit}' <<<"$out")
 		if [ -z "$pinned" ]; then
-			log "kernel $k: not in the manifest; newest $(echo "$out" | awk '!/^#/ {print $2; exit}')"
-		elif [ "$(echo "$out" | awk '!/^#/ {print $4, $5}')" = "$(echo "$pinned" | awk '{print $4, $5}')" ]; then
+			log "kernel $k: not in the manifest; newest $(awk '!/^#/ {print $2; exit}' <<<"$out")"
+		elif [ "$(awk '!/^#/ {print $4, $5}' <<<"$out")" = "$(echo "$pinned" | awk '{print $4, $5}')" ]; then
 			log "kernel $k: up to date ($(manifest_release "$k"))"
 		else
-			log "kernel $k: UPDATE $(manifest_release "$k") -> $(echo "$out" | awk '!/^#/ {print $2; exit}')"
+			log "kernel $k: UPDATE $(manifest_release "$k") -> $(awk '!/^#/ {print $2; exit}' <<<"$out")"
 		fi
 	done
 	rm -f "$tab"

@@ -22,7 +22,8 @@ kv() {
 }
 # scen ARGS: a test-exporter scenario for make demo's table (S_*; the suites
 # run dbr_scenario attach, which asserts and exits 1 if not); vrun ARGS: a
-# VFIO one (V_*: 78, 84 and one check of 75 still assert on its keys).
+# VFIO one (V_*: make demo's; 84-rdma's vfio section still asserts on its
+# keys, the other suites run dbr_vfio run --expect, which asserts).
 scen() { kv S dbr_scenario run "$@"; }
 vrun() { kv V dbr_vfio run "$@"; }
 

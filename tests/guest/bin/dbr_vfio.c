@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dbr_vfio: drive a real vfio-pci dma-buf (v6.19+) in the guest and print
- * what happened as key=value lines for the shell suites to assert on
- * (75, 78, 84 and the demo), or assert it and say so by the exit status
- * (run --expect: 72). The assertions of 70 and 82 are in dbr_vfio_test and
- * dbr_vfio_watch_test; the vfio mechanics, dbr_vfio_lib.h's, are shared.
+ * dbr_vfio: drive a real vfio-pci dma-buf (v6.19+) in the guest and assert
+ * what happened, saying so by the exit status (run --expect: 72, 75, 78) or
+ * by one answer a command (hold: 78), or print it as key=value lines (run
+ * without --expect: only for make demo's table, tests/demo/00-demo.sh, and
+ * 84-rdma's vfio section). The assertions of 70 and 82 are in dbr_vfio_test
+ * and dbr_vfio_watch_test; the vfio mechanics, dbr_vfio_lib.h's, are shared.
  *
  *   dbr_vfio info [--bdf BDF]
  *	the device (default: the first QEMU edu, 1234:11e8): bdf=, group=,
@@ -67,16 +68,25 @@
  *	one imported compliant and stub (both mapped, the stub pinned) and
  *	an unguarded one imported legacy (mapped), the first also mmap()ed
  *	with a pattern written; unless --novfio, a vfio-pci dma-buf of BAR0
- *	imported compliant (attach, then DBR_IMP_REMAP), with its device open. Prints its
- *	objects' state and "ready=1", then obeys one command a line:
- *	  check         print the objects' state again
+ *	imported compliant (attach, then DBR_IMP_REMAP, which fails: no PCI
+ *	peer; "# ..." says how), with its device open. Prints "ready=1",
+ *	then obeys one command a line, each answered by one line,
+ *	"done=CMD ok" or "done=CMD fail: what differs, got vs want":
+ *	  expect live   every object as made: imports mapped, the stub
+ *	                pinned, buf0 2 attachments mapped, buf1 1, none
+ *	                revoked, the mmap reads the pattern; the vfio
+ *	                dma-buf exported, its import attached (the kernel
+ *	                counts 1 attachment)
+ *	  expect closed-device  the vfio import notified, unmapped, still
+ *	                attached
+ *	  expect released  every release returned 0, nothing attached
+ *	  expect mmap   the mmap reads the pattern
  *	  close-device  close the vfio device, group and container fds
  *	  release       DBR_IMP_RELEASE every import
  *	  close-importer  close the importer file
  *	  close-bufs    close the test-exporter buffer fds (the mmap stays)
- *	each answered by its keys and "done=CMD". On end of input it
- *	releases everything, checks the pattern in its mmap one last time
- *	and exits 0.
+ *	On end of input it releases what is left, looks at the mmap one last
+ *	time and answers "done=end ...": exit 0 iff that held, else 1.
  *
  * Keys of run, in order (those of steps not taken are left out):
  *   bdf group importer_dev(=BDF or misc) exp_name export_err attached(=kernel's count of attachments
@@ -88,7 +98,8 @@
  *
  * Exit 0 if the scenario could be driven whatever its outcome (an export
  * the kernel refuses is an outcome: export_err=), 1 if a checked run
- * (--expect) missed, 2 on a usage or setup error (with a message on stderr).
+ * (--expect) or the holder's last look missed, 2 on a usage or setup error
+ * (with a message on stderr).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -505,32 +516,70 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	return !!chk_bad;
 }
 
-/* What dbr_vfio hold holds. */
+/* What dbr_vfio hold holds, and what its steps returned (errno, 0: success). */
 struct hold {
 	int exp, imp, vbuf;
 	int buf[2];			/* guarded pin-capable; unguarded */
 	unsigned int id[4];		/* compliant, stub (buf[0]); legacy (buf[1]); vfio */
-	const char *name[4];
+	int attach_err[4], release_err[4], export_err;
 	unsigned char *map;		/* mmap of buf[0] */
 	size_t size;
 	struct dbr_vfio v;
 	int have_vfio;
 };
 
+static const char *const hold_name[4] = { "compliant", "stub", "legacy", "vfio" };
+
+/* What the current command found wrong, "what got X, want Y; ...". */
+static char miss[1024];
+
+static void __attribute__((format(printf, 1, 2))) missed(const char *fmt, ...)
+{
+	size_t n = strlen(miss);
+	va_list ap;
+
+	if (n)
+		n += (size_t)snprintf(miss + n, sizeof(miss) - n, "; ");
+	if (n >= sizeof(miss))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(miss + n, sizeof(miss) - n, fmt, ap);
+	va_end(ap);
+}
+
+static void hold_want(const char *what, long got, long w)
+{
+	if (got != w)
+		missed("%s %ld, want %ld", what, got, w);
+}
+
+/* The one answer of a command: "done=CMD ok" or "done=CMD fail: misses". */
+static int answer(const char *cmd)
+{
+	int bad = !!miss[0];
+
+	if (bad)
+		printf("done=%s fail: %s\n", cmd, miss);
+	else
+		printf("done=%s ok\n", cmd);
+	miss[0] = '\0';
+	return bad;
+}
+
 /* Import @buf in @mode; @late_map: attach only, then map (DBR_IMP_REMAP). */
 static void hold_import(struct hold *h, int slot, int buf, int mode, int late_map)
 {
-	struct dbr_imp_import in = { .fd = buf, .mode = (__u32)mode,
-				     .flags = late_map ? DBR_IMP_NO_MAP : 0 };
+	int r = dbr_import(h->imp, buf, (uint32_t)mode, late_map ? DBR_IMP_NO_MAP : 0,
+			   &h->id[slot]);
 
-	if (ioctl(h->imp, DBR_IMP_IMPORT, &in)) {
-		printf("%s_attach_err=%s\n", h->name[slot], ename(errno));
-		return;
-	}
-	printf("%s_attach_err=0\n", h->name[slot]);
-	h->id[slot] = in.id;
-	if (late_map)
-		printf("%s_map_err=%s\n", h->name[slot], map(h->imp, in.id));
+	h->attach_err[slot] = -r;
+	/*
+	 * Not asserted: vfio-pci maps only for a PCI peer (7.0: no pin op,
+	 * EOPNOTSUPP; 7.2+: pci_p2pdma_map_type, EINVAL), the importer is none.
+	 */
+	if (!r && late_map)
+		printf("# %s import: map_err=%s (no PCI peer)\n", hold_name[slot],
+		       map(h->imp, h->id[slot]));
 }
 
 /* 1 if every byte of the mmap still carries the pattern. */
@@ -544,41 +593,94 @@ static int hold_pattern_ok(struct hold *h)
 	return 1;
 }
 
-static void hold_state(struct hold *h)
+/* The importer's view of @slot's import; 0, or -1 with the miss noted. */
+static int hold_status(struct hold *h, int slot, struct dbr_imp_status *st)
 {
-	int slot, b;
+	int r;
 
-	for (slot = 0; slot < 4; slot++) {
-		struct dbr_imp_status st = { .id = h->id[slot] };
-
-		if (!h->id[slot] || h->imp < 0)
-			continue;
-		if (ioctl(h->imp, DBR_IMP_STATUS, &st)) {
-			printf("%s_status=%s\n", h->name[slot], ename(errno));
-			continue;
-		}
-		printf("%s_mapped=%u\n%s_pinned=%u\n%s_notifications=%u\n",
-		       h->name[slot], st.mapped, h->name[slot], st.pinned,
-		       h->name[slot], st.notifications);
+	if (h->attach_err[slot]) {
+		missed("%s attach %s, want 0", hold_name[slot], ename(h->attach_err[slot]));
+		return -1;
 	}
-	for (b = 0; b < 2; b++) {
-		struct dbr_exp_status es = { .fd = h->buf[b] };
-
-		if (h->buf[b] < 0)
-			continue;
-		if (ioctl(h->exp, DBR_EXP_STATUS, &es)) {
-			printf("buf%d_status=%s\n", b, ename(errno));
-			continue;
-		}
-		printf("buf%d_revoked=%u\nbuf%d_attach=%u\nbuf%d_mapped=%u\n",
-		       b, es.revoked, b, es.nr_attach, b, es.nr_mapped);
-	}
-	if (h->map)
-		printf("mmap_ok=%d\n", hold_pattern_ok(h));
-	if (h->vbuf >= 0)
-		printf("vfio_attached=%d\n", dbr_buf_attachments(h->vbuf));
+	r = dbr_imp_status(h->imp, h->id[slot], st);
+	if (r)
+		missed("%s DBR_IMP_STATUS %s", hold_name[slot], ename(-r));
+	return r ? -1 : 0;
 }
 
+/* The exporter's view of buf[@b]: not revoked, @attach attachments, @mapped mapped. */
+static void hold_buf(struct hold *h, int b, long attach, long mapped)
+{
+	struct dbr_exp_status es;
+	char what[32];
+	int r = dbr_exp_status(h->exp, h->buf[b], &es);
+
+	if (r) {
+		missed("buf%d DBR_EXP_STATUS %s", b, ename(-r));
+		return;
+	}
+	snprintf(what, sizeof(what), "buf%d revoked", b);
+	hold_want(what, es.revoked, 0);
+	snprintf(what, sizeof(what), "buf%d attachments", b);
+	hold_want(what, es.nr_attach, attach);
+	if (mapped < 0)
+		return;
+	snprintf(what, sizeof(what), "buf%d mapped", b);
+	hold_want(what, es.nr_mapped, mapped);
+}
+
+/*
+ * expect live: every object as first made. The imports mapped (the stub
+ * also pinned), buf0 with two mapped attachments, buf1 one, the mmap
+ * reading the pattern; the vfio dma-buf exported and imported (attach
+ * only: no PCI peer), the kernel counting its one attachment.
+ */
+static void hold_expect_live(struct hold *h)
+{
+	struct dbr_imp_status st;
+	int slot;
+
+	for (slot = 0; slot < 3; slot++) {
+		char what[32];
+
+		if (hold_status(h, slot, &st))
+			continue;
+		snprintf(what, sizeof(what), "%s mapped", hold_name[slot]);
+		hold_want(what, st.mapped, 1);
+		if (slot == 1)
+			hold_want("stub pinned", st.pinned, 1);
+	}
+	hold_buf(h, 0, 2, 2);
+	hold_buf(h, 1, 1, 1);
+	hold_want("mmap reads the pattern", hold_pattern_ok(h), 1);
+	if (!h->have_vfio)
+		return;
+	if (h->export_err) {
+		missed("vfio export %s, want 0", ename(h->export_err));
+		return;
+	}
+	if (!hold_status(h, 3, &st))
+		hold_want("vfio attachments", dbr_buf_attachments(h->vbuf), 1);
+}
+
+/* expect closed-device: the vfio import notified and unmapped, still attached. */
+static void hold_expect_closed(struct hold *h)
+{
+	struct dbr_imp_status st;
+
+	if (!h->have_vfio || h->export_err) {
+		missed("no vfio import (--novfio or export %s)", ename(h->export_err));
+		return;
+	}
+	if (hold_status(h, 3, &st))
+		return;
+	if (st.notifications < 1)
+		missed("vfio notifications 0, want >= 1");
+	hold_want("vfio mapped", st.mapped, 0);
+	hold_want("vfio attachments", dbr_buf_attachments(h->vbuf), 1);
+}
+
+/* release: DBR_IMP_RELEASE every import; expect released judges the errors. */
 static void hold_release(struct hold *h)
 {
 	int slot;
@@ -586,25 +688,68 @@ static void hold_release(struct hold *h)
 	for (slot = 0; slot < 4; slot++) {
 		if (!h->id[slot] || h->imp < 0)
 			continue;
-		printf("%s_release_err=%s\n", h->name[slot],
-		       ename(ioctl(h->imp, DBR_IMP_RELEASE, &h->id[slot]) ? errno : 0));
+		h->release_err[slot] = -dbr_release(h->imp, h->id[slot]);
 		h->id[slot] = 0;
 	}
 }
 
+/* expect released: every release returned 0, nothing attached any more. */
+static void hold_expect_released(struct hold *h)
+{
+	int slot;
+
+	for (slot = 0; slot < 4; slot++) {
+		if (h->id[slot])
+			missed("%s not released", hold_name[slot]);
+		if (h->release_err[slot])
+			missed("%s release %s, want 0", hold_name[slot],
+			       ename(h->release_err[slot]));
+	}
+	hold_buf(h, 0, 0, -1);
+	hold_buf(h, 1, 0, -1);
+	if (h->vbuf >= 0)
+		hold_want("vfio attachments", dbr_buf_attachments(h->vbuf), 0);
+}
+
+/* Close *@fd if open (a miss if close fails), mark it closed. */
 static void close_fd(int *fd)
 {
-	if (*fd >= 0)
-		close(*fd);
+	if (*fd >= 0 && close(*fd))
+		missed("close fd %d: %s", *fd, ename(errno));
 	*fd = -1;
+}
+
+static void hold_command(struct hold *h, const char *cmd)
+{
+	if (!strcmp(cmd, "expect live")) {
+		hold_expect_live(h);
+	} else if (!strcmp(cmd, "expect closed-device")) {
+		hold_expect_closed(h);
+	} else if (!strcmp(cmd, "expect released")) {
+		hold_expect_released(h);
+	} else if (!strcmp(cmd, "expect mmap")) {
+		hold_want("mmap reads the pattern", hold_pattern_ok(h), 1);
+	} else if (!strcmp(cmd, "close-device") && h->v.device >= 0) {
+		close_fd(&h->v.device);
+		close_fd(&h->v.group);
+		close_fd(&h->v.container);
+	} else if (!strcmp(cmd, "release")) {
+		hold_release(h);
+	} else if (!strcmp(cmd, "close-importer") && h->imp >= 0) {
+		close_fd(&h->imp);
+	} else if (!strcmp(cmd, "close-bufs") && h->buf[0] >= 0) {
+		close_fd(&h->buf[0]);
+		close_fd(&h->buf[1]);
+	} else {
+		missed("unknown command, or its object is gone");
+	}
+	answer(cmd);
 }
 
 static int cmd_hold(int argc, char **argv, const char *bdf)
 {
 	struct hold h = { .exp = -1, .imp = -1, .vbuf = -1, .buf = { -1, -1 },
-			  .name = { "compliant", "stub", "legacy", "vfio" },
 			  .size = 4 * 4096, .have_vfio = 1 };
-	struct dbr_exp_create c = { .size = 4 * 4096 };
 	char line[64];
 	size_t i;
 	int b;
@@ -615,15 +760,15 @@ static int cmd_hold(int argc, char **argv, const char *bdf)
 		return usage();
 	h.v.device = h.v.group = h.v.container = -1;
 
-	h.exp = open("/dev/dmabuf_revoke_exporter", O_RDWR | O_CLOEXEC);
+	h.exp = dbr_open(DBR_EXP_DEV);
 	if (h.exp < 0)
-		die("open /dev/dmabuf_revoke_exporter: %s", strerror(errno));
+		die("open " DBR_EXP_DEV ": %s", strerror(-h.exp));
 	h.imp = open_importer();
 	for (b = 0; b < 2; b++) {
-		c.flags = b ? 0 : DBR_EXP_GUARDED | DBR_EXP_PIN_CAPABLE;
-		if (ioctl(h.exp, DBR_EXP_CREATE, &c))
-			die("DBR_EXP_CREATE: %s", strerror(errno));
-		h.buf[b] = c.fd;
+		h.buf[b] = dbr_create(h.exp, h.size,
+				      b ? 0 : DBR_EXP_GUARDED | DBR_EXP_PIN_CAPABLE);
+		if (h.buf[b] < 0)
+			die("DBR_EXP_CREATE: %s", strerror(-h.buf[b]));
 	}
 	h.map = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, h.buf[0], 0);
 	if (h.map == MAP_FAILED)
@@ -639,41 +784,24 @@ static int cmd_hold(int argc, char **argv, const char *bdf)
 		vfio_open(&h.v);
 		h.vbuf = dbr_vfio_export_bar0(h.v.device);
 		if (h.vbuf < 0) {
-			printf("vfio_export_err=%s\n", ename(-h.vbuf));
+			h.export_err = -h.vbuf;
 			h.vbuf = -1;
 		} else {
-			printf("vfio_export_err=0\n");
 			hold_import(&h, 3, h.vbuf, DBR_IMP_COMPLIANT, 1);
 		}
 	}
-	hold_state(&h);
 	printf("ready=1\n");
 
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (!strcmp(line, "check")) {
-			hold_state(&h);
-		} else if (!strcmp(line, "close-device")) {
-			close_fd(&h.v.device);
-			close_fd(&h.v.group);
-			close_fd(&h.v.container);
-			hold_state(&h);
-		} else if (!strcmp(line, "release")) {
-			hold_release(&h);
-			hold_state(&h);
-		} else if (!strcmp(line, "close-importer")) {
-			close_fd(&h.imp);
-		} else if (!strcmp(line, "close-bufs")) {
-			close_fd(&h.buf[0]);
-			close_fd(&h.buf[1]);
-			hold_state(&h);
-		} else {
-			printf("unknown=%s\n", line);
-		}
-		printf("done=%s\n", line);
+		hold_command(&h, line);
 	}
+	/* The last look: whatever is left released, the mmap still intact. */
 	hold_release(&h);
-	printf("final_mmap_ok=%d\n", hold_pattern_ok(&h));
+	for (b = 0; b < 4; b++)
+		if (h.release_err[b])
+			missed("%s release %s, want 0", hold_name[b], ename(h.release_err[b]));
+	hold_want("mmap reads the pattern", hold_pattern_ok(&h), 1);
 	munmap(h.map, h.size);
 	close_fd(&h.vbuf);
 	close_fd(&h.v.device);
@@ -683,8 +811,7 @@ static int cmd_hold(int argc, char **argv, const char *bdf)
 	close_fd(&h.buf[0]);
 	close_fd(&h.buf[1]);
 	close_fd(&h.exp);
-	printf("exit=0\n");
-	return 0;
+	return answer("end");
 }
 
 int main(int argc, char **argv)

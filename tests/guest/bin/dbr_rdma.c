@@ -23,20 +23,16 @@
  *	Needs dmabuf_revoke, dmabuf_revoke_exporter and dmabuf_revoke_rdma
  *	loaded, debugfs mounted, the deny and allow lists as loaded.
  *
- * For dbr_vfio's --exec/--then (key=value lines, suite 84's vfio part):
- *   dbr_rdma import --fd FD [--pci DDDD:BB:SS.F] VARIANT
- *	import the dma-buf FD (inherited, e.g. dbr_vfio's DBR_VFIO_BUF_FD)
- *	with the PCI device as DMA device; the import stays until release.
- *	Keys: import_err, id, before_*
- *   dbr_rdma status [--pfx P] ID
- *	P_exp, P_dev, P_mapped, P_pinned, P_revokes (revoke callbacks seen),
- *	P_revoked (where the revocable import exists); P is "after" unless set
- *   dbr_rdma release ID
- *	release_err
- *
- * VARIANT: pinned | revocable. Errors are errno names, 0 for success. Exit
- * 0 if the import could be driven whatever its outcome, 2 on a usage or
- * setup error (with a message on stderr).
+ *	Fixture "vfio": one page of BAR0 of QEMU's edu device, exported by
+ *	vfio-pci (VFIO_DEVICE_FEATURE_DMA_BUF, else skipped), imported by RDMA
+ *	with the edu device as DMA device (the one importer with a P2P path to
+ *	it) under policy enforce, one variant per import. pinned: refused with
+ *	EOPNOTSUPP, by the shim's hook (the denied stub, 7.0) or by vfio-pci
+ *	itself (dma_buf_attach_revocable(), 7.2+: the hook counts it upstream).
+ *	revocable: accepted and mapped; VFIO_DEVICE_RESET revokes it (the
+ *	callback runs, it is unmapped) and completes. Needs also vfio-pci and
+ *	vfio_iommu_type1 loaded, $DBR_VFIO_BDF bound to vfio-pci, the shim
+ *	with exporters=vfio_pci_core and the kprobe backend.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,8 +45,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "dbr_ioctl.h"
-#include "dbr_util.h"
+#include "dbr_vfio_lib.h"
 
 /* EXPECT_EQ compares typeof(expected) with typeof(seen) as they are. */
 #pragma GCC diagnostic ignored "-Wsign-compare"
@@ -60,16 +55,6 @@
 
 /* How long the exporter waits for unmaps at revoke. */
 #define REVOKE_MS 200
-
-static int usage(void)
-{
-	fprintf(stderr,
-		"usage: dbr_rdma [kselftest harness options]\n"
-		"       dbr_rdma import --fd FD [--pci DDDD:BB:SS.F] VARIANT\n"
-		"       dbr_rdma status [--pfx P] ID | release ID\n"
-		"VARIANT: pinned | revocable\n");
-	return 2;
-}
 
 /* One command to the module; its result in @res. 0 or errno. */
 static int rdma_cmd(char *res, size_t size, const char *fmt, ...)
@@ -115,66 +100,6 @@ static int rdma_release(unsigned int id)
 	char res[16];
 
 	return rdma_cmd(res, sizeof(res), "release %u", id);
-}
-
-/* ---- the subcommands dbr_vfio runs: key=value lines ---------------------- */
-
-/* "k=v k=v ..." of status as PFX_k=v lines. */
-static void status(const char *pfx, unsigned int id)
-{
-	char res[256], *tok, *save = NULL;
-	int err = rdma_cmd(res, sizeof(res), "status %u", id);
-
-	if (err) {
-		printf("%s_status=%s\n", pfx, ename(err));
-		return;
-	}
-	for (tok = strtok_r(res, "\n ", &save); tok; tok = strtok_r(NULL, "\n ", &save))
-		printf("%s_%s\n", pfx, tok);
-}
-
-static int variant_ok(const char *v)
-{
-	return !strcmp(v, "pinned") || !strcmp(v, "revocable");
-}
-
-static int cmd_import(int argc, char **argv)
-{
-	const char *bdf = NULL;
-	unsigned int id;
-	int i, err, fd = -1;
-	char *end;
-
-	for (i = 0; i < argc - 1; i++) {
-		if (!strcmp(argv[i], "--fd") && i + 1 < argc - 1) {
-			fd = (int)strtol(argv[++i], &end, 10);
-			if (*end || fd < 0)
-				return usage();
-		} else if (!strcmp(argv[i], "--pci") && i + 1 < argc - 1) {
-			bdf = argv[++i];
-		} else {
-			return usage();
-		}
-	}
-	if (fd < 0 || argc < 1 || !variant_ok(argv[argc - 1]))
-		return usage();
-	err = rdma_import(fd, argv[argc - 1], bdf, &id);
-	printf("import_err=%s\n", ename(err));
-	if (!err) {
-		printf("id=%u\n", id);
-		status("before", id);
-	}
-	return 0;
-}
-
-static unsigned int parse_id(const char *s)
-{
-	char *end;
-	unsigned long id = strtoul(s, &end, 10);
-
-	if (*end || !id || id > 0xffffffffUL)
-		die("'%s' is not an import id", s);
-	return (unsigned int)id;
 }
 
 /* ---- the harness tests: policy x import on a test-exporter buffer --------- */
@@ -256,6 +181,20 @@ static int klog_has(int fd, const char *s)
 	return strstr(klog, s) != NULL;
 }
 
+/*
+ * Save policy, strict and learn into @k, then set @policy with strict=N and
+ * learn=off: nothing learned from an earlier variant may decide this one.
+ */
+static int knobs_set(struct dbr_knobs *k, const char *policy)
+{
+	int r = dbr_knobs_save(k, "policy strict learn");
+
+	r = r ?: sysfs_set(DBR_PARAMS "policy", policy);
+	r = r ?: sysfs_set(DBR_PARAMS "strict", "N");
+	return r ?: sysfs_set(DBR_PARAMS "learn", "off");
+}
+
+#define REVOCABLE "HAVE_IB_UMEM_DMABUF_GET_PINNED_REVOCABLE_AND_LOCK"
 #define NOREVOCABLE "no ib_umem_dmabuf_get_pinned_revocable_and_lock(), RDMA's revocable " \
 	"pinned import (Debian has it in 6.12.118, 7.2 and 7.3)"
 
@@ -323,18 +262,14 @@ FIXTURE_SETUP(exp)
 	snprintf(self->rcache, sizeof(self->rcache),
 		 "cached ib_umem_dmabuf_attach_pinned_revocable_ops [%s] class=revocable callback=ib_umem_dmabuf_revoke_locked [%s] ",
 		 self->rmod, self->rmod);
-	if (variant->revocable && !dbr_have("HAVE_IB_UMEM_DMABUF_GET_PINNED_REVOCABLE_AND_LOCK"))
+	if (variant->revocable && !dbr_have(REVOCABLE))
 		SKIP(return, NOREVOCABLE);
 
 	ASSERT_EQ(0, access(RDMA_DEV, R_OK | W_OK))
 		TH_LOG("no %s: modprobe dmabuf_revoke_rdma", RDMA_DEV);
 	self->exp = dbr_open(DBR_EXP_DEV);
 	ASSERT_LE(0, self->exp) TH_LOG("open %s: %s", DBR_EXP_DEV, strerror(-self->exp));
-	ASSERT_EQ(0, dbr_knobs_save(&self->knobs, "policy strict learn"));
-	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "policy", variant->policy));
-	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "strict", "N"));
-	/* Nothing learned from an earlier variant may decide this one. */
-	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "learn", "off"));
+	ASSERT_EQ(0, knobs_set(&self->knobs, variant->policy));
 	self->kmsg = kmsg_open();
 	ASSERT_LE(0, self->kmsg) TH_LOG("open /dev/kmsg: %s", strerror(errno));
 	ASSERT_EQ(0, dbr_ctrs_read(&self->c0));
@@ -432,24 +367,121 @@ TEST_F(exp, import_revoke_release)
 	EXPECT_EQ(0, dbr_ctrs_wrong(&self->c0, want)) TH_LOG("counters moved as %s", want);
 }
 
+/* ---- a vfio-pci buffer: BAR0 of the edu device, under enforce ------------- */
+
+#define NOEXPORT "vfio-pci dma-buf export (5d74781ebc86, v6.19)"
+
+FIXTURE(vfio) {
+	struct dbr_vfio v;
+	int buf;
+	unsigned int id;	/* the import while the test holds it */
+	struct dbr_knobs knobs;
+	struct dbr_hook h0;
+};
+
+FIXTURE_VARIANT(vfio) {
+	int revocable;		/* the import: 0 pinned, 1 revocable */
+};
+
+FIXTURE_VARIANT_ADD(vfio, pinned) {
+	.revocable = 0,
+};
+FIXTURE_VARIANT_ADD(vfio, revocable) {
+	.revocable = 1,
+};
+
+FIXTURE_SETUP(vfio)
+{
+	const char *bdf = getenv("DBR_VFIO_BDF");
+	char why[256];
+
+	self->v.device = self->v.group = self->v.container = -1;
+	self->buf = -1;
+	if (!dbr_have("HAVE_VFIO_DEVICE_FEATURE_DMA_BUF"))
+		SKIP(return, NOEXPORT);
+	if (variant->revocable && !dbr_have(REVOCABLE))
+		SKIP(return, NOREVOCABLE);
+
+	ASSERT_EQ(0, access(RDMA_DEV, R_OK | W_OK))
+		TH_LOG("no %s: modprobe dmabuf_revoke_rdma", RDMA_DEV);
+	ASSERT_TRUE(bdf && *bdf) TH_LOG("set DBR_VFIO_BDF to the edu device bound to vfio-pci");
+	copy(self->v.bdf, sizeof(self->v.bdf), bdf);
+	ASSERT_EQ(0, dbr_vfio_open(&self->v, why, sizeof(why))) TH_LOG("%s", why);
+	self->buf = dbr_vfio_export_bar0(self->v.device);
+	ASSERT_LE(0, self->buf) TH_LOG("export BAR0 of %s: %s", bdf, strerror(-self->buf));
+	ASSERT_EQ(0, knobs_set(&self->knobs, "enforce"));
+	ASSERT_EQ(0, dbr_hook_read(&self->h0));
+}
+
+FIXTURE_TEARDOWN(vfio)
+{
+	if (self->id)
+		EXPECT_EQ(0, rdma_release(self->id)) TH_LOG("release import %u", self->id);
+	EXPECT_EQ(0, dbr_knobs_restore(&self->knobs)) TH_LOG("restore policy, strict, learn");
+	if (self->buf >= 0)
+		close(self->buf);
+	dbr_vfio_close(&self->v);
+}
+
+TEST_F(vfio, import_reset_release)
+{
+	const char *variant_name = variant->revocable ? "revocable" : "pinned";
+	/* 7.2+: vfio-pci refuses importers without a callback before the shim decides. */
+	int upstream = dbr_have("HAVE_DMA_BUF_ATTACH_REVOCABLE");
+	struct dbr_hook h;
+	struct rdma_st st;
+	char name[64];
+	int r;
+
+	ASSERT_EQ(0, dbr_buf_exp_name(self->buf, name, sizeof(name)));
+	EXPECT_STREQ("vfio_pci_core", name) TH_LOG("BAR0 exported as a dma-buf by vfio_pci_core");
+
+	r = rdma_import(self->buf, variant_name, self->v.bdf, &self->id);
+	ASSERT_EQ(0, dbr_hook_read(&h));
+	ksft_print_msg("%s import of vfio BAR0 as %s: %s, hook hits=%lld refused=%lld upstream=%lld\n",
+		       variant_name, self->v.bdf, ename(r), h.hits - self->h0.hits,
+		       h.refused - self->h0.refused, h.upstream - self->h0.upstream);
+	EXPECT_EQ(1, h.hits - self->h0.hits) TH_LOG("the hook saw the attach");
+	if (!variant->revocable) {
+		EXPECT_EQ(EOPNOTSUPP, r) TH_LOG("pinned import refused");
+		EXPECT_EQ(!upstream, h.refused - self->h0.refused)
+			TH_LOG("attach_refused: by the shim's hook (the stub is denied) up to 7.0");
+		EXPECT_EQ(upstream, h.upstream - self->h0.upstream)
+			TH_LOG("attach_upstream: 7.2+ vfio-pci refuses it (dma_buf_attach_revocable)");
+		EXPECT_EQ(0, dbr_buf_attachments(self->buf)) TH_LOG("refused: nothing attached");
+		return;
+	}
+
+	ASSERT_EQ(0, r) TH_LOG("revocable pinned import accepted: %s", ename(r));
+	EXPECT_EQ(0, h.refused - self->h0.refused) TH_LOG("attach_refused");
+	EXPECT_EQ(0, h.upstream - self->h0.upstream) TH_LOG("attach_upstream");
+	EXPECT_EQ(1, dbr_buf_attachments(self->buf)) TH_LOG("attached");
+	ASSERT_EQ(0, rdma_status(self->id, &st));
+	ksft_print_msg("before the reset: mapped=%d pinned=%d\n", st.mapped, st.pinned);
+	EXPECT_STREQ("vfio_pci_core", st.exp);
+	EXPECT_STREQ(self->v.bdf, st.dev) TH_LOG("its DMA device: the edu device (P2P to itself)");
+	EXPECT_EQ(1, st.mapped) TH_LOG("BAR0 mapped");
+	EXPECT_EQ(1, st.pinned) TH_LOG("pinned");
+
+	r = dbr_vfio_revoke(&self->v, DBR_VFIO_RESET);
+	EXPECT_EQ(0, r) TH_LOG("VFIO_DEVICE_RESET: %s", ename(-r));
+	ASSERT_EQ(0, rdma_status(self->id, &st));
+	ksft_print_msg("after the reset: revokes=%d revoked=%d mapped=%d pinned=%d\n",
+		       st.revokes, st.revoked, st.mapped, st.pinned);
+	EXPECT_EQ(1, st.revokes) TH_LOG("the revoke callback ran");
+	EXPECT_EQ(1, st.revoked) TH_LOG("import revoked");
+	EXPECT_EQ(0, st.mapped) TH_LOG("import unmapped by the reset");
+	EXPECT_EQ(0, st.pinned) TH_LOG("import unpinned by the reset");
+
+	r = rdma_release(self->id);
+	EXPECT_EQ(0, r) TH_LOG("release: %s", ename(r));
+	if (!r)
+		self->id = 0;
+	EXPECT_EQ(0, dbr_buf_attachments(self->buf)) TH_LOG("released: nothing attached");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "import"))
-		return cmd_import(argc - 2, argv + 2);
-	if (argc == 3 && !strcmp(argv[1], "status")) {
-		status("after", parse_id(argv[2]));
-		return 0;
-	}
-	if (argc == 5 && !strcmp(argv[1], "status") && !strcmp(argv[2], "--pfx")) {
-		status(argv[3], parse_id(argv[4]));
-		return 0;
-	}
-	if (argc == 3 && !strcmp(argv[1], "release")) {
-		printf("release_err=%s\n", ename(rdma_release(parse_id(argv[2]))));
-		return 0;
-	}
-	if (argc > 1 && argv[1][0] != '-')
-		return usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return test_harness_run(argc, argv);
 }

@@ -374,4 +374,23 @@ static inline void dbr_vfio_drop(struct dbr_vfio *v, int imp, int buf, uint32_t 
 	dbr_vfio_close(v);
 }
 
+/* ---- what the shim's hook saw of the attaches ------------------------------ */
+
+#define DBR_HOOK "/sys/kernel/dmabuf_revoke/hook/"
+
+/* hook/hits, counters attach_refused (by the shim) and attach_upstream (left to vfio-pci). */
+struct dbr_hook { long long hits, refused, upstream; };
+
+static inline int dbr_hook_read(struct dbr_hook *h)
+{
+	char b[32];
+	int r = sysfs_get(DBR_HOOK "hits", b, sizeof(b));
+
+	if (r)
+		return r;
+	h->hits = strtoll(b, NULL, 10);
+	r = dbr_counter("attach_refused", &h->refused);
+	return r ? r : dbr_counter("attach_upstream", &h->upstream);
+}
+
 #endif /* DBR_VFIO_LIB_H */

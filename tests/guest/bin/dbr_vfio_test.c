@@ -47,8 +47,6 @@
 /* EXPECT_EQ compares typeof(expected) with typeof(seen) as they are. */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
-#define HOOK "/sys/kernel/dmabuf_revoke/hook/"
-#define HOOK_HITS HOOK "hits"
 #define REGISTRY "/sys/kernel/debug/dmabuf_revoke/registry"
 
 enum kind { NOEXPORT = 1, EXPOSED = 2, UPSTREAM = 4 };
@@ -81,7 +79,7 @@ static int shim_backend(void)
 	char b[64];
 	int i;
 
-	if (sysfs_get(HOOK "backend", b, sizeof(b)))
+	if (sysfs_get(DBR_HOOK "backend", b, sizeof(b)))
 		return -1;
 	for (i = 0; i < BACKENDS; i++)
 		if (!strcmp(b, backend_name[i]))
@@ -99,21 +97,6 @@ static int find_bdf(char *bdf, size_t len)
 		return 1;
 	}
 	return dbr_find_edu(bdf, len);
-}
-
-/* What the hook saw: hook/hits, counters attach_refused, attach_upstream. */
-struct hook { long long hits, refused, upstream; };
-
-static int hook_read(struct hook *h)
-{
-	char b[32];
-	int r = sysfs_get(HOOK_HITS, b, sizeof(b));
-
-	if (r)
-		return r;
-	h->hits = strtoll(b, NULL, 10);
-	r = dbr_counter("attach_refused", &h->refused);
-	return r ? r : dbr_counter("attach_upstream", &h->upstream);
 }
 
 /* Where the shim's deny list points for a variant. */
@@ -137,7 +120,7 @@ struct ctx {
 	enum backend bk;
 	char cb[128];
 	struct dbr_knobs knobs;
-	struct hook h0;
+	struct dbr_hook h0;
 };
 
 /*
@@ -187,7 +170,7 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c, unsigned
 	if (!(kinds & c->kind))
 		SKIP(return, "%s", skip && c->kind != NOEXPORT ? skip : kind_skip(c->kind));
 	r = shim_backend();
-	ASSERT_LE(0, r) TH_LOG("%sbackend: kprobe or livepatch", HOOK);
+	ASSERT_LE(0, r) TH_LOG("%sbackend: kprobe or livepatch", DBR_HOOK);
 	c->bk = r;
 	ASSERT_TRUE(find_bdf(c->v.bdf, sizeof(c->v.bdf)))
 		TH_LOG("no edu PCI device (%04x:%04x) and no $DBR_VFIO_BDF", EDU_VENDOR, EDU_DEVICE);
@@ -217,7 +200,7 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c, unsigned
 	}
 	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "policy", k->policy));
 	ASSERT_EQ(0, sysfs_set(DBR_PARAMS "strict", k->strict));
-	ASSERT_EQ(0, hook_read(&c->h0));
+	ASSERT_EQ(0, dbr_hook_read(&c->h0));
 }
 
 static void ctx_teardown(struct __test_metadata *_metadata, struct ctx *c)
@@ -236,9 +219,9 @@ static void ctx_teardown(struct __test_metadata *_metadata, struct ctx *c)
 static void expect_moved(struct __test_metadata *_metadata, struct ctx *c,
 			 long long hits, long long refused, long long upstream)
 {
-	struct hook h;
+	struct dbr_hook h;
 
-	ASSERT_EQ(0, hook_read(&h));
+	ASSERT_EQ(0, dbr_hook_read(&h));
 	EXPECT_EQ(hits, h.hits - c->h0.hits) TH_LOG("hook hits");
 	EXPECT_EQ(refused, h.refused - c->h0.refused) TH_LOG("attach_refused (by the shim)");
 	EXPECT_EQ(upstream, h.upstream - c->h0.upstream)
@@ -268,7 +251,7 @@ TEST(backend)
 	int bk = shim_backend();
 
 	ASSERT_NE(NULL, want) TH_LOG("set DBR_EXPECT_BACKEND to the backend the suite loaded");
-	ASSERT_LE(0, bk) TH_LOG("%sbackend: absent, or neither kprobe nor livepatch", HOOK);
+	ASSERT_LE(0, bk) TH_LOG("%sbackend: absent, or neither kprobe nor livepatch", DBR_HOOK);
 	ksft_print_msg("dmabuf_revoke backend: %s\n", backend_name[bk]);
 	EXPECT_STREQ(want, backend_name[bk]);
 }

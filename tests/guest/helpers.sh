@@ -20,10 +20,9 @@ kv() {
 	_out=$("$@") || ktap_diag "$* failed: exit $?"
 	eval "$(echo "$_out" | sed -n "s/^\([a-z_]*\)=\([A-Za-z0-9_:.-]*\)\$/${_pfx}_\1=\2/p")"
 }
-# scen ARGS: a test-exporter scenario for make demo's table (S_*; the suites
-# run dbr_scenario attach, which asserts and exits 1 if not); vrun ARGS: a
-# VFIO one (V_*: make demo's; 84-rdma's vfio section still asserts on its
-# keys, the other suites run dbr_vfio run --expect, which asserts).
+# scen ARGS, vrun ARGS: a test-exporter or a VFIO scenario's keys (S_*, V_*)
+# for make demo's table, which shows them. The suites assert with
+# dbr_scenario attach and dbr_vfio run --expect instead (exit status).
 scen() { kv S dbr_scenario run "$@"; }
 vrun() { kv V dbr_vfio run "$@"; }
 

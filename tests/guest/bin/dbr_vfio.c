@@ -3,9 +3,9 @@
  * dbr_vfio: drive a real vfio-pci dma-buf (v6.19+) in the guest and assert
  * what happened, saying so by the exit status (run --expect: 72, 75, 78) or
  * by one answer a command (hold: 78), or print it as key=value lines (run
- * without --expect: only for make demo's table, tests/demo/00-demo.sh, and
- * 84-rdma's vfio section). The assertions of 70 and 82 are in dbr_vfio_test
- * and dbr_vfio_watch_test; the vfio mechanics, dbr_vfio_lib.h's, are shared.
+ * without --expect: only for make demo's table, tests/demo/00-demo.sh).
+ * The assertions of 70, 82 and 84 are in dbr_vfio_test, dbr_vfio_watch_test
+ * and dbr_rdma; the vfio mechanics, dbr_vfio_lib.h's, are shared.
  *
  *   dbr_vfio info [--bdf BDF]
  *	the device (default: the first QEMU edu, 1234:11e8): bdf=, group=,
@@ -35,9 +35,7 @@
  *   --nomap	do not try to map (the import is attach-only anyway)
  *   --nopci	attach as the importer's own non-PCI misc device instead
  *   --exec CMD	run `sh -c CMD` after the import, before the revoke
- *		(the buffer and the attachment are alive): exec_rc=. CMD
- *		and --then's inherit the dma-buf, its fd number in
- *		$DBR_VFIO_BUF_FD
+ *		(the buffer and the attachment are alive): exec_rc=
  *   --then CMD	run `sh -c CMD` after the revoke: then_rc=
  *   --late MODE
  *		after --then, import the buffer again in MODE through a new
@@ -430,14 +428,6 @@ static int cmd_run(int argc, char **argv, const char *bdf)
 	}
 	printf("export_err=0\n");
 	print_exp_name(buf);
-	/* --exec and --then commands may import it themselves (84-rdma). */
-	if (exec_cmd || then_cmd) {
-		char fdstr[16];
-
-		snprintf(fdstr, sizeof(fdstr), "%d", buf);
-		if (fcntl(buf, F_SETFD, 0) || setenv("DBR_VFIO_BUF_FD", fdstr, 1))
-			die("pass the dma-buf to --exec/--then: %s", strerror(errno));
-	}
 
 	if (mode != MODE_NONE) {
 		imp = open_importer();

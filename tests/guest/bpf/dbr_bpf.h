@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared by the BPF programs (dbr_attach_trace.bpf.c) and their loader
- * (dbr_bpf.c): what the programs record, in their .bss.
+ * (dbr_bpf.c): what the programs record, in their one-entry array map.
  */
 #ifndef DBR_BPF_H
 #define DBR_BPF_H
